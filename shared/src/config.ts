@@ -1,0 +1,160 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the services read, with its default. `.env.example` lists the same
+ * variables; `test/unit/config.test.ts` checks the two agree.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." or "-" only')
+    .default('vd'),
+
+  VIDEO_STORAGE_DIR: z.string().min(1).default('video_storage'),
+  FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+  FFPROBE_PATH: z.string().min(1).default('ffprobe'),
+
+  PORT: int(0, 65535).default(3000),
+  TRUST_PROXY: z.string().default('false'),
+  PUBLIC_BASE_URL: optionalString,
+  MAX_UPLOAD_BYTES: int(1).default(4 * 1024 ** 3),
+  JWT_SECRET: optionalString,
+  JWT_ACCESS_TTL_SECONDS: int(30).default(900),
+  JWT_REFRESH_TTL_SECONDS: int(60).default(30 * 24 * 3600),
+  REGISTRATION_ENABLED: bool.default(true),
+  RATE_LIMIT_WINDOW_SECONDS: int(1).default(60),
+  RATE_LIMIT_MAX: int(1).default(600),
+  AUTH_RATE_LIMIT_MAX: int(1).default(30),
+
+  MODEL_PATH: z.string().min(1).default('models/yolox_nano.onnx'),
+  DETECTOR_EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
+  DETECTOR_DEVICE_ID: int(0).default(0),
+  DETECTOR_INTRA_OP_THREADS: int(0, 256).default(0),
+  DETECTOR_BATCH_SIZE: int(1, 256).default(1),
+  DETECTOR_CONCURRENCY: int(1, 64).default(1),
+  DETECTION_SCORE_THRESHOLD: num(0, 1).default(0.3),
+  DETECTION_NMS_IOU: num(0, 1).default(0.45),
+  DETECTION_MAX_PER_FRAME: int(1, 10000).default(100),
+
+  CHUNK_FRAMES: int(1, 100000).default(128),
+  CHUNK_ATTEMPTS: int(1, 100).default(3),
+  CHUNK_BACKOFF_MS: int(0).default(2000),
+  JOB_LOCK_MS: int(1000).default(30000),
+  JOB_STALLED_INTERVAL_MS: int(1000).default(30000),
+  JOB_MAX_STALLED: int(0, 100).default(2),
+  RESULT_TTL_SECONDS: int(0).default(0),
+  EVENTS_MAX_LEN: int(10).default(1000),
+  SHUTDOWN_TIMEOUT_MS: int(0).default(30000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Nested, typed view of the environment: each service reads the part it needs. */
+export interface Config {
+  env: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  redis: { url: string; prefix: string };
+  storage: { dir: string };
+  media: { ffmpegPath: string; ffprobePath: string };
+  api: {
+    port: number;
+    trustProxy: string;
+    publicBaseUrl: string | undefined;
+    maxUploadBytes: number;
+    registrationEnabled: boolean;
+    rateLimit: { windowMs: number; max: number; authMax: number };
+  };
+  auth: { jwtSecret: string | undefined; accessTtlSeconds: number; refreshTtlSeconds: number };
+  model: { path: string };
+  detector: {
+    executionProvider: Env['DETECTOR_EXECUTION_PROVIDER'];
+    deviceId: number;
+    intraOpThreads: number;
+    batchSize: number;
+    concurrency: number;
+    scoreThreshold: number;
+    nmsIou: number;
+    maxPerFrame: number;
+  };
+  jobs: {
+    chunkFrames: number;
+    chunkAttempts: number;
+    chunkBackoffMs: number;
+    lockMs: number;
+    stalledIntervalMs: number;
+    maxStalled: number;
+    resultTtlSeconds: number;
+    eventsMaxLen: number;
+  };
+  shutdownTimeoutMs: number;
+}
+
+/** Parses the environment once, listing every bad variable in one error. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message} (got ${JSON.stringify(source[String(i.path[0])])})`),
+    );
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    storage: { dir: e.VIDEO_STORAGE_DIR },
+    media: { ffmpegPath: e.FFMPEG_PATH, ffprobePath: e.FFPROBE_PATH },
+    api: {
+      port: e.PORT,
+      trustProxy: e.TRUST_PROXY,
+      publicBaseUrl: e.PUBLIC_BASE_URL,
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      registrationEnabled: e.REGISTRATION_ENABLED,
+      rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000, max: e.RATE_LIMIT_MAX, authMax: e.AUTH_RATE_LIMIT_MAX },
+    },
+    auth: { jwtSecret: e.JWT_SECRET, accessTtlSeconds: e.JWT_ACCESS_TTL_SECONDS, refreshTtlSeconds: e.JWT_REFRESH_TTL_SECONDS },
+    model: { path: e.MODEL_PATH },
+    detector: {
+      executionProvider: e.DETECTOR_EXECUTION_PROVIDER,
+      deviceId: e.DETECTOR_DEVICE_ID,
+      intraOpThreads: e.DETECTOR_INTRA_OP_THREADS,
+      batchSize: e.DETECTOR_BATCH_SIZE,
+      concurrency: e.DETECTOR_CONCURRENCY,
+      scoreThreshold: e.DETECTION_SCORE_THRESHOLD,
+      nmsIou: e.DETECTION_NMS_IOU,
+      maxPerFrame: e.DETECTION_MAX_PER_FRAME,
+    },
+    jobs: {
+      chunkFrames: e.CHUNK_FRAMES,
+      chunkAttempts: e.CHUNK_ATTEMPTS,
+      chunkBackoffMs: e.CHUNK_BACKOFF_MS,
+      lockMs: e.JOB_LOCK_MS,
+      stalledIntervalMs: e.JOB_STALLED_INTERVAL_MS,
+      maxStalled: e.JOB_MAX_STALLED,
+      resultTtlSeconds: e.RESULT_TTL_SECONDS,
+      eventsMaxLen: e.EVENTS_MAX_LEN,
+    },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,31 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Where uploads live: `<VIDEO_STORAGE_DIR>/<video id><ext>`. */
+export class VideoStorage {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = path.resolve(dir);
+  }
+
+  async ensure(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+  }
+
+  /** Stored name for an upload: the id plus a sanitised extension of the client's name (never the name itself). */
+  static fileName(videoId: string, originalName: string): string {
+    const ext = path.extname(originalName).toLowerCase();
+    return /^\.[a-z0-9]{1,8}$/.test(ext) ? `${videoId}${ext}` : videoId;
+  }
+
+  pathOf(fileName: string): string {
+    const resolved = path.resolve(this.dir, fileName);
+    if (path.dirname(resolved) !== this.dir) throw new Error(`refusing a storage path outside ${this.dir}: ${fileName}`);
+    return resolved;
+  }
+
+  async remove(fileName: string): Promise<void> {
+    await rm(this.pathOf(fileName), { force: true });
+  }
+}

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+
+export const VideoStatus = {
+  Queued: 'queued',
+  Processing: 'processing',
+  Completed: 'completed',
+  Failed: 'failed',
+  Cancelled: 'cancelled',
+} as const;
+export type VideoStatus = (typeof VideoStatus)[keyof typeof VideoStatus];
+export const videoStatuses = Object.values(VideoStatus) as [VideoStatus, ...VideoStatus[]];
+
+export const videoInfoSchema = z.object({
+  duration: z.number().nullable(),
+  fps: z.number().nullable(),
+  width: z.number().int(),
+  height: z.number().int(),
+  frame_count: z.number().int().nullable(),
+  codec: z.string(),
+  rotation: z.number().int(),
+});
+export type VideoInfo = z.infer<typeof videoInfoSchema>;
+
+export const videoOptionsSchema = z.object({
+  sample_fps: z.number().positive().nullable(),
+  min_score: z.number().min(0).max(1).nullable(),
+  classes: z.array(z.string()).nullable(),
+});
+export type VideoOptions = z.infer<typeof videoOptionsSchema>;
+
+export const errorInfoSchema = z.object({ code: z.string(), message: z.string() });
+export type ErrorInfo = z.infer<typeof errorInfoSchema>;
+
+export const labelSummarySchema = z.object({ frames: z.number().int(), max_score: z.number() });
+export const summarySchema = z.record(z.string(), labelSummarySchema);
+export type Summary = z.infer<typeof summarySchema>;
+
+export const modelInfoSchema = z.object({ name: z.string(), input_size: z.array(z.number().int()) });
+export type ModelInfo = z.infer<typeof modelInfoSchema>;
+
+/** A video as stored in its Redis hash; JSON-valued fields are parsed on read. */
+export interface VideoRecord {
+  id: string;
+  owner_id: string;
+  status: VideoStatus;
+  filename: string;
+  /** Stored file name inside VIDEO_STORAGE_DIR. */
+  file: string;
+  size_bytes: number;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  video: VideoInfo | null;
+  options: VideoOptions;
+  frames_total: number | null;
+  chunks_total: number | null;
+  /** Analysed frames per chunk (the last may hold fewer): maps a frame ordinal to its chunk. */
+  chunk_frames: number | null;
+  model: ModelInfo | null;
+  summary: Summary | null;
+  error: ErrorInfo | null;
+}
+
+const jsonFields = ['video', 'options', 'model', 'summary', 'error'] as const;
+const numberFields = ['size_bytes', 'frames_total', 'chunks_total', 'chunk_frames'] as const;
+
+/** Flattens a (partial) record into hash fields; null clears to the empty string. */
+export function toVideoHash(record: Partial<VideoRecord>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(record)) {
+    if (value === undefined) continue;
+    if ((jsonFields as readonly string[]).includes(key)) out[key] = value === null ? '' : JSON.stringify(value);
+    else out[key] = value === null ? '' : String(value);
+  }
+  return out;
+}
+
+/** Reads a record back from HGETALL; null when the hash does not exist. */
+export function fromVideoHash(hash: Record<string, string>): VideoRecord | null {
+  if (!hash.id) return null;
+  const json = <T>(key: (typeof jsonFields)[number], schema: z.ZodType<T>): T | null =>
+    hash[key] ? schema.parse(JSON.parse(hash[key])) : null;
+  const number = (key: (typeof numberFields)[number]): number | null => (hash[key] ? Number(hash[key]) : null);
+  return {
+    id: hash.id,
+    owner_id: hash.owner_id ?? '',
+    status: z.enum(videoStatuses).parse(hash.status),
+    filename: hash.filename ?? '',
+    file: hash.file ?? '',
+    size_bytes: number('size_bytes') ?? 0,
+    created_at: hash.created_at ?? '',
+    started_at: hash.started_at || null,
+    completed_at: hash.completed_at || null,
+    video: json('video', videoInfoSchema),
+    options: json('options', videoOptionsSchema) ?? { sample_fps: null, min_score: null, classes: null },
+    frames_total: number('frames_total'),
+    chunks_total: number('chunks_total'),
+    chunk_frames: number('chunk_frames'),
+    model: json('model', modelInfoSchema),
+    summary: json('summary', summarySchema),
+    error: json('error', errorInfoSchema),
+  };
+}

@@ -1,0 +1,139 @@
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from './keys.js';
+import { fromVideoHash, toVideoHash, type VideoRecord, type VideoStatus } from './video-record.js';
+
+/** HSETs ARGV pairs on KEYS[1] only while the hash exists and its status is one of ARGV[1] (comma list, "" = any). */
+const updateIfScript = `
+if redis.call('exists', KEYS[1]) == 0 then return -1 end
+if ARGV[1] ~= '' then
+  local status = redis.call('hget', KEYS[1], 'status')
+  local ok = false
+  for s in string.gmatch(ARGV[1], '[^,]+') do if s == status then ok = true end end
+  if not ok then return 0 end
+end
+for i = 2, #ARGV, 2 do redis.call('hset', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1`;
+
+/** Stores a chunk's frames and marks it done, only while the video is still processing. */
+const saveChunkScript = `
+if redis.call('hget', KEYS[1], 'status') ~= 'processing' then return 0 end
+redis.call('set', KEYS[2], ARGV[1])
+redis.call('sadd', KEYS[3], ARGV[2])
+redis.call('hset', KEYS[4], ARGV[2], ARGV[3])
+return 1`;
+
+/** Progress inside a running chunk; ignored once the video is gone or no longer processing. */
+const progressScript = `
+if redis.call('hget', KEYS[1], 'status') ~= 'processing' then return 0 end
+redis.call('hset', KEYS[2], ARGV[1], ARGV[2])
+return 1`;
+
+export type UpdateOutcome = 'updated' | 'missing' | 'wrong_status';
+
+/** Every read and write of video records, progress and chunk results. */
+export class VideoStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async create(record: VideoRecord): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.keys.video(record.id), toVideoHash(record))
+      .zadd(this.keys.userVideos(record.owner_id), Date.parse(record.created_at), record.id)
+      .exec();
+  }
+
+  async get(videoId: string): Promise<VideoRecord | null> {
+    return fromVideoHash(await this.redis.hgetall(this.keys.video(videoId)));
+  }
+
+  async getStatus(videoId: string): Promise<VideoStatus | null> {
+    return ((await this.redis.hget(this.keys.video(videoId), 'status')) as VideoStatus | null) ?? null;
+  }
+
+  /** Updates fields of an existing record, optionally only from the given statuses (a guarded transition). */
+  async update(videoId: string, fields: Partial<VideoRecord>, onlyFrom: VideoStatus[] = []): Promise<UpdateOutcome> {
+    const args = [onlyFrom.join(','), ...Object.entries(toVideoHash(fields)).flat()];
+    const result = (await this.redis.eval(updateIfScript, 1, this.keys.video(videoId), ...args)) as number;
+    return result === 1 ? 'updated' : result === -1 ? 'missing' : 'wrong_status';
+  }
+
+  /** Ids of a user's videos, newest first. */
+  async listIds(ownerId: string, offset: number, limit: number): Promise<{ ids: string[]; total: number }> {
+    const key = this.keys.userVideos(ownerId);
+    const [ids, total] = await Promise.all([this.redis.zrevrange(key, offset, offset + limit - 1), this.redis.zcard(key)]);
+    return { ids, total };
+  }
+
+  async getMany(videoIds: string[]): Promise<Array<VideoRecord | null>> {
+    if (videoIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of videoIds) pipeline.hgetall(this.keys.video(id));
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([err, hash]) => {
+      if (err) throw err;
+      return fromVideoHash(hash as Record<string, string>);
+    });
+  }
+
+  /** Drops an index entry whose record expired (RESULT_TTL_SECONDS). */
+  async forgetIndexEntry(ownerId: string, videoId: string): Promise<void> {
+    await this.redis.zrem(this.keys.userVideos(ownerId), videoId);
+  }
+
+  async delete(record: VideoRecord): Promise<void> {
+    await this.redis
+      .multi()
+      .del(...this.keys.videoKeys(record.id, record.chunks_total ?? 0))
+      .zrem(this.keys.userVideos(record.owner_id), record.id)
+      .exec();
+  }
+
+  /** Sets the retention TTL on a finished video's record and results. */
+  async expire(record: VideoRecord, seconds: number): Promise<void> {
+    if (seconds <= 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const key of this.keys.videoKeys(record.id, record.chunks_total ?? 0)) pipeline.expire(key, seconds);
+    await pipeline.exec();
+  }
+
+  /** Stores one chunk's frames (JSON) atomically with its done mark; false if the video is no longer processing. */
+  async saveChunkResult(videoId: string, chunkIndex: number, framesJson: string, frameCount: number): Promise<boolean> {
+    const k = this.keys;
+    const result = await this.redis.eval(
+      saveChunkScript,
+      4,
+      k.video(videoId),
+      k.chunkResult(videoId, chunkIndex),
+      k.videoChunksDone(videoId),
+      k.videoProgress(videoId),
+      framesJson,
+      String(chunkIndex),
+      String(frameCount),
+    );
+    return result === 1;
+  }
+
+  /** Records frames analysed so far in a running chunk; false if the video is no longer processing. */
+  async setChunkProgress(videoId: string, chunkIndex: number, framesDone: number): Promise<boolean> {
+    const k = this.keys;
+    const result = await this.redis.eval(progressScript, 2, k.video(videoId), k.videoProgress(videoId), String(chunkIndex), String(framesDone));
+    return result === 1;
+  }
+
+  async getProgress(videoId: string): Promise<{ framesDone: number; chunksDone: number }> {
+    const [perChunk, chunksDone] = await Promise.all([
+      this.redis.hvals(this.keys.videoProgress(videoId)),
+      this.redis.scard(this.keys.videoChunksDone(videoId)),
+    ]);
+    return { framesDone: perChunk.reduce((sum, v) => sum + Number(v), 0), chunksDone };
+  }
+
+  /** Raw JSON of the given chunks' results, null where a chunk is not stored. */
+  async getChunkResults(videoId: string, chunkIndices: number[]): Promise<Array<string | null>> {
+    if (chunkIndices.length === 0) return [];
+    return this.redis.mget(...chunkIndices.map((i) => this.keys.chunkResult(videoId, i)));
+  }
+}
