@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRedis, loadConfig, type Config } from '@video-detect/shared';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** `../shared` beside the checkout: the real model, videos, COCO images and reference outputs. */
+export const sharedDir = path.resolve(repoRoot, '../shared');
+export const mediaPath = (name: string) => path.join(sharedDir, 'media', name);
+export const modelPath = (name = 'yolox_nano.onnx') => path.join(sharedDir, 'models', name);
+
+export interface TestEnv {
+  /** Environment variables for this run (also for child processes). */
+  vars: Record<string, string>;
+  config: Config;
+  storageDir: string;
+  /** Removes every Redis key under this run's prefix and the storage folder. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A private corner of the shared Redis (a unique key prefix, also used for BullMQ) and a private
+ * storage folder, so test runs never see each other's data.
+ */
+export function createTestEnv(overrides: Record<string, string> = {}): TestEnv {
+  const prefix = `t-${randomUUID()}`;
+  const storageDir = mkdtempSync(path.join(tmpdir(), 'vd-test-'));
+  const vars: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_PREFIX: prefix,
+    VIDEO_STORAGE_DIR: storageDir,
+    MODEL_PATH: process.env.MODEL_PATH ?? modelPath(),
+    JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-0123456789',
+    ...overrides,
+  };
+  const config = loadConfig(vars);
+  return {
+    vars,
+    config,
+    storageDir,
+    async cleanup() {
+      await deleteKeys(config.redis.url, `${prefix}:*`);
+      rmSync(storageDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function deleteKeys(redisUrl: string, pattern: string): Promise<void> {
+  const redis = createRedis(redisUrl, 'request');
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
