@@ -52,8 +52,10 @@ export async function probeVideo(file: string, ffprobePath = 'ffprobe'): Promise
   try {
     data = await ffprobe(file, ffprobePath);
   } catch (err) {
-    const detail = err instanceof Error ? (err.message.split('\n').find((l) => l.includes(': ')) ?? err.message) : String(err);
-    throw new NotAVideoError(`ffprobe could not read the file: ${detail.replace(file, 'upload').trim()}`);
+    // ffprobe's last stderr line names the problem ("<file>: Invalid data found when processing input").
+    const lines = (err instanceof Error ? err.message : String(err)).split('\n').map((l) => l.trim()).filter(Boolean);
+    const detail = (lines.findLast((l) => l.startsWith(`${file}:`)) ?? lines.at(-1) ?? 'unknown error').replace(`${file}: `, '');
+    throw new NotAVideoError(`ffprobe could not read it (${detail})`);
   }
   const stream = data.streams.find(
     (s) => s.codec_type === 'video' && !s.disposition?.attached_pic && (s.width ?? 0) > 0 && (s.height ?? 0) > 0,

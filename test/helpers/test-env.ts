@@ -24,13 +24,15 @@ export interface TestEnv {
  * A private corner of the shared Redis (a unique key prefix, also used for BullMQ) and a private
  * storage folder, so test runs never see each other's data.
  */
+export const testRedisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
 export function createTestEnv(overrides: Record<string, string> = {}): TestEnv {
   const prefix = `t-${randomUUID()}`;
   const storageDir = mkdtempSync(path.join(tmpdir(), 'vd-test-'));
   const vars: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_URL: testRedisUrl,
     REDIS_PREFIX: prefix,
     VIDEO_STORAGE_DIR: storageDir,
     MODEL_PATH: process.env.MODEL_PATH ?? modelPath(),
@@ -43,7 +45,7 @@ export function createTestEnv(overrides: Record<string, string> = {}): TestEnv {
     config,
     storageDir,
     async cleanup() {
-      await deleteKeys(config.redis.url, `${prefix}:*`);
+      await deleteKeys(testRedisUrl, `${prefix}:*`);
       rmSync(storageDir, { recursive: true, force: true });
     },
   };
@@ -51,6 +53,7 @@ export function createTestEnv(overrides: Record<string, string> = {}): TestEnv {
 
 export async function deleteKeys(redisUrl: string, pattern: string): Promise<void> {
   const redis = createRedis(redisUrl, 'request');
+  redis.on('error', () => undefined); // reported by the failing command instead
   try {
     let cursor = '0';
     do {

@@ -1,0 +1,43 @@
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import { registerAuthRoutes } from './auth/auth.routes.js';
+import { createRequireAuth } from './auth/require-auth.js';
+import type { AppContext } from './context.js';
+import { registerHealthRoutes } from './health/health.routes.js';
+import { ApiRoutes } from './http/api-routes.js';
+import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { createRateLimits } from './http/rate-limits.js';
+import { registerVideoRoutes } from './videos/video.routes.js';
+
+export const API_VERSION = '1.0.0';
+
+function trustProxySetting(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/** The Express app; only `main.ts` listens, so tests drive it without a port. */
+export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; openApi: ReturnType<ApiRoutes['document']> } {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', trustProxySetting(ctx.config.api.trustProxy));
+  app.use(pinoHttp({ logger: ctx.logger, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' } }));
+
+  const limits = createRateLimits(ctx);
+  const routes = new ApiRoutes(createRequireAuth(jwtSecret));
+  registerHealthRoutes(routes, ctx);
+  registerAuthRoutes(routes, ctx, limits.auth);
+  registerVideoRoutes(routes, ctx, limits.upload);
+  const openApi = routes.document(API_VERSION);
+
+  app.use('/api', limits.general, express.json({ limit: '16kb' }));
+  app.use(routes.router);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { swaggerOptions: { persistAuthorization: true } }));
+  app.use(notFoundHandler);
+  app.use(errorHandler(ctx.logger));
+  return { app, openApi };
+}

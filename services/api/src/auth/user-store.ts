@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '@video-detect/shared';
+
+export interface User {
+  id: string;
+  username: string;
+  password_hash: string;
+  created_at: string;
+}
+
+/** Users in Redis: a hash per user and a username -> id key claimed with SET NX (no duplicate names). */
+export class UserStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  /** Creates the user, or returns null when the username is taken. */
+  async create(username: string, passwordHash: string): Promise<User | null> {
+    const user: User = { id: randomUUID(), username, password_hash: passwordHash, created_at: new Date().toISOString() };
+    const claimed = await this.redis.set(this.keys.username(username), user.id, 'NX');
+    if (claimed !== 'OK') return null;
+    await this.redis.hset(this.keys.user(user.id), { ...user });
+    return user;
+  }
+
+  async findByUsername(username: string): Promise<User | null> {
+    const id = await this.redis.get(this.keys.username(username));
+    return id ? this.findById(id) : null;
+  }
+
+  async findById(id: string): Promise<User | null> {
+    const hash = await this.redis.hgetall(this.keys.user(id));
+    if (!hash.id || !hash.username || !hash.password_hash) return null;
+    return { id: hash.id, username: hash.username, password_hash: hash.password_hash, created_at: hash.created_at ?? '' };
+  }
+}

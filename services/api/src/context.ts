@@ -1,0 +1,19 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config, Logger, RedisKeys, VideoStorage, VideoStore } from '@video-detect/shared';
+import type { UserStore } from './auth/user-store.js';
+import type { TokenService } from './auth/token-service.js';
+
+/** Everything the routes need, built once in `create-context.ts` (and by tests, with the real parts). */
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  redis: Redis;
+  keys: RedisKeys;
+  users: UserStore;
+  tokens: TokenService;
+  videos: VideoStore;
+  storage: VideoStorage;
+  queues: { processor: Queue; detector: Queue };
+  close(): Promise<void>;
+}

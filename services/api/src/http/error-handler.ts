@@ -1,0 +1,57 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { MulterError } from 'multer';
+import type { Logger } from '@video-detect/shared';
+import { HttpError } from './http-error.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+const multerStatus: Record<string, [number, string, string]> = {
+  LIMIT_FILE_SIZE: [413, 'file_too_large', 'The upload is larger than the size limit.'],
+  LIMIT_FILE_COUNT: [400, 'too_many_files', 'Send exactly one file, in the field "video".'],
+  LIMIT_UNEXPECTED_FILE: [400, 'unexpected_file', 'Send the file in the field "video", and no other file.'],
+  LIMIT_FIELD_COUNT: [400, 'too_many_fields', 'Too many form fields.'],
+  LIMIT_FIELD_VALUE: [400, 'field_too_long', 'A form field is too long.'],
+  LIMIT_FIELD_KEY: [400, 'field_name_too_long', 'A form field name is too long.'],
+  LIMIT_PART_COUNT: [400, 'too_many_parts', 'Too many parts in the form.'],
+};
+
+/** ioredis' ways of saying "Redis is not there": these become 503, not 500. */
+export function isRedisUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return (
+    err.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Stream isn't writeable|enableOfflineQueue|connect ECONN/i.test(err.message)
+  );
+}
+
+/** Maps any error to the contract's JSON shape; never an HTML page or a stack trace. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    let status = 500;
+    let code = 'internal_error';
+    let message = 'Something went wrong on our side.';
+    if (err instanceof HttpError) {
+      ({ status, code, message } = err);
+    } else if (err instanceof MulterError) {
+      [status, code, message] = multerStatus[err.code] ?? [400, 'bad_upload', err.message];
+    } else if (isRedisUnavailable(err)) {
+      [status, code, message] = [503, 'dependency_unavailable', 'A dependency (Redis) is unreachable; try again shortly.'];
+    } else if (typeof err === 'object' && err !== null && 'type' in err && typeof err.type === 'string') {
+      // body-parser errors carry a `type` and a `status`.
+      const typed = err as { type: string; status?: number };
+      if (typed.type === 'entity.parse.failed') [status, code, message] = [400, 'invalid_json', 'The request body is not valid JSON.'];
+      else if (typed.type === 'entity.too.large') [status, code, message] = [413, 'body_too_large', 'The request body is too large.'];
+      else if (typed.status && typed.status >= 400 && typed.status < 500) [status, code, message] = [typed.status, 'bad_request', 'The request could not be read.'];
+    }
+    if (status >= 500) logger.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
+    if (res.headersSent) return;
+    const body: ErrorBody = { error: { code, message } };
+    res.status(status).json(body);
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}.`));
+};

@@ -1,0 +1,3 @@
+export { createApp, API_VERSION } from './app.js';
+export { createContext, resolveJwtSecret } from './create-context.js';
+export type { AppContext } from './context.js';

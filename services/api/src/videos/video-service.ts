@@ -1,0 +1,147 @@
+import path from 'node:path';
+import {
+  finishedJobRetention,
+  jobIds,
+  JobName,
+  NotAVideoError,
+  probeVideo,
+  VideoStatus,
+  type FrameResult,
+  type ProcessJobData,
+  type VideoOptions,
+  type VideoRecord,
+} from '@video-detect/shared';
+import type { AppContext } from '../context.js';
+import { HttpError, notFound } from '../http/http-error.js';
+import { filterFrames, planPage, type ObjectFilter } from './detections-page.js';
+import type { VideoResource } from './video-schemas.js';
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const videoPath = (id: string) => `/api/v1/videos/${id}`;
+
+/** Video logic behind the routes: ownership, upload acceptance, paging, deletion. */
+export class VideoService {
+  constructor(private readonly ctx: AppContext) {}
+
+  /** The caller's video, or 404 exactly as for an unknown id. */
+  async getOwned(ownerId: string, videoId: string): Promise<VideoRecord> {
+    if (!uuidPattern.test(videoId)) throw notFound();
+    const record = await this.ctx.videos.get(videoId);
+    if (!record || record.owner_id !== ownerId) throw notFound();
+    return record;
+  }
+
+  async toResource(record: VideoRecord): Promise<VideoResource> {
+    const { framesDone, chunksDone } =
+      record.status === VideoStatus.Queued ? { framesDone: 0, chunksDone: 0 } : await this.ctx.videos.getProgress(record.id);
+    const { rotation = 0, ...info } = record.video ?? {};
+    return {
+      id: record.id,
+      status: record.status,
+      filename: record.filename,
+      size_bytes: record.size_bytes,
+      created_at: record.created_at,
+      started_at: record.started_at,
+      completed_at: record.completed_at,
+      video: record.video ? { ...(info as Omit<typeof record.video, 'rotation'>), rotation } : null,
+      options: record.options,
+      progress: {
+        frames_total: record.frames_total,
+        frames_done: framesDone,
+        chunks_total: record.chunks_total,
+        chunks_done: chunksDone,
+      },
+      model: record.model,
+      summary: record.summary,
+      error: record.error,
+      links: { self: videoPath(record.id), detections: `${videoPath(record.id)}/detections` },
+    };
+  }
+
+  /**
+   * Accepts a stored upload: ffprobe must find a decodable video stream (else 415), then the
+   * record is written and the `process` job added with job id = video id.
+   */
+  async accept(ownerId: string, file: { filename: string; originalname: string; size: number }, options: VideoOptions): Promise<VideoRecord> {
+    const id = path.parse(file.filename).name;
+    let probed;
+    try {
+      probed = await probeVideo(this.ctx.storage.pathOf(file.filename), this.ctx.config.media.ffprobePath);
+    } catch (err) {
+      if (err instanceof NotAVideoError) throw new HttpError(415, 'unsupported_media', `Not a decodable video: ${err.message}.`);
+      throw err;
+    }
+    const { streamIndex: _s, startTime: _t, ...video } = probed;
+    const record: VideoRecord = {
+      id,
+      owner_id: ownerId,
+      status: VideoStatus.Queued,
+      filename: path.basename(file.originalname).slice(0, 255),
+      file: file.filename,
+      size_bytes: file.size,
+      created_at: new Date().toISOString(),
+      started_at: null,
+      completed_at: null,
+      video,
+      options,
+      frames_total: null,
+      chunks_total: null,
+      chunk_frames: null,
+      model: null,
+      summary: null,
+      error: null,
+    };
+    await this.ctx.videos.create(record);
+    try {
+      const data: ProcessJobData = { videoId: id };
+      await this.ctx.queues.processor.add(JobName.Process, data, {
+        jobId: jobIds.process(id),
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 2000 },
+        ...finishedJobRetention,
+      });
+    } catch (err) {
+      await this.ctx.videos.delete(record).catch(() => undefined);
+      throw err;
+    }
+    return record;
+  }
+
+  async detectionsPage(record: VideoRecord, offset: number, limit: number, filter: ObjectFilter) {
+    const base = { video_id: record.id, status: record.status };
+    const stillRunning = record.status === VideoStatus.Queued || record.status === VideoStatus.Processing;
+    if (record.frames_total === null || record.chunk_frames === null) {
+      return { ...base, frames: [], next_offset: stillRunning ? offset : null };
+    }
+    const slices = planPage(record.frames_total, record.chunk_frames, offset, limit);
+    const stored = await this.ctx.videos.getChunkResults(record.id, slices.map((s) => s.chunk));
+    const frames: FrameResult[] = [];
+    let nextOffset: number | null = offset + limit < record.frames_total ? offset + limit : null;
+    for (const [i, slice] of slices.entries()) {
+      const json = stored[i];
+      if (!json) {
+        if (record.status === VideoStatus.Completed) throw new Error(`chunk ${slice.chunk} of completed video ${record.id} is missing`);
+        // Not analysed yet (or lost to a failure): the page ends here; a running video's client polls on.
+        nextOffset = stillRunning ? slice.chunkStart + slice.from : null;
+        break;
+      }
+      frames.push(...filterFrames((JSON.parse(json) as FrameResult[]).slice(slice.from, slice.to), filter));
+    }
+    return { ...base, frames, next_offset: nextOffset };
+  }
+
+  /** Stops remaining work, then removes the record, results and file. */
+  async delete(record: VideoRecord): Promise<void> {
+    // Detectors check the status between frames: a running chunk stops and writes nothing.
+    await this.ctx.videos.update(record.id, { status: VideoStatus.Cancelled }, [VideoStatus.Queued, VideoStatus.Processing]);
+    const { processor, detector } = this.ctx.queues;
+    // remove() answers 0 for a job that is running (locked); that one sees the cancellation and stops.
+    await processor.remove(jobIds.process(record.id));
+    const chunks = record.chunks_total ?? (await this.ctx.videos.get(record.id))?.chunks_total ?? 0;
+    for (let i = 0; i < chunks; i++) await detector.remove(jobIds.detect(record.id, i));
+    await processor.remove(jobIds.merge(record.id), { removeChildren: true });
+    await this.ctx.videos.delete({ ...record, chunks_total: chunks });
+    await this.ctx.storage.remove(record.file);
+  }
+}
