@@ -1,0 +1,41 @@
+import type { FrameResult, Summary } from '@video-detect/shared';
+
+/** Folds chunk results, in chunk order, into the completeness proof and the per-class summary. */
+export class ChunkResultMerger {
+  readonly summary: Summary = {};
+  private frames = 0;
+  private lastIndex = -1;
+  readonly problems: string[] = [];
+
+  constructor(
+    private readonly framesTotal: number,
+    private readonly chunkFrames: number,
+  ) {}
+
+  add(chunkIndex: number, frames: FrameResult[] | null): void {
+    const expected = Math.min(this.chunkFrames, this.framesTotal - chunkIndex * this.chunkFrames);
+    if (frames === null) {
+      this.problems.push(`chunk ${chunkIndex} has no stored result`);
+      return;
+    }
+    if (frames.length !== expected) this.problems.push(`chunk ${chunkIndex} holds ${frames.length} frames, expected ${expected}`);
+    for (const frame of frames) {
+      if (frame.index <= this.lastIndex) this.problems.push(`frame ${frame.index} is out of order or repeated (after ${this.lastIndex})`);
+      this.lastIndex = Math.max(this.lastIndex, frame.index);
+      this.frames++;
+      const seen = new Map<string, number>();
+      for (const o of frame.objects) seen.set(o.label, Math.max(seen.get(o.label) ?? 0, o.score));
+      for (const [label, score] of seen) {
+        const entry = (this.summary[label] ??= { frames: 0, max_score: 0 });
+        entry.frames++;
+        entry.max_score = Math.max(entry.max_score, score);
+      }
+    }
+  }
+
+  /** Every analysed frame present exactly once, in order. */
+  complete(): boolean {
+    if (this.frames !== this.framesTotal) this.problems.push(`found ${this.frames} frames, expected ${this.framesTotal}`);
+    return this.problems.length === 0;
+  }
+}

@@ -1,0 +1,12 @@
+import { ConfigError, createLogger, loadConfig, onShutdown } from '@video-detect/shared';
+import { startProcessor } from './start-processor.js';
+
+try {
+  const config = loadConfig();
+  const logger = createLogger('processor', config.logLevel);
+  const processor = await startProcessor(config, logger);
+  onShutdown(logger, config.shutdownTimeoutMs, [() => processor.close()]);
+} catch (err) {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+}

@@ -1,0 +1,64 @@
+export interface ChunkPlan {
+  chunkIndex: number;
+  /** Source frames [startFrame, endFrame) are decoded by the detector. */
+  startFrame: number;
+  endFrame: number;
+  selectFrom: number | null;
+  selectTo: number | null;
+  seekTo: number;
+  /** Source indices analysed in this chunk and their times from the start of the video. */
+  frames: number[];
+  timestamps: number[];
+}
+
+export interface PlanInput {
+  /** Presentation timestamps of every source frame, ascending (stream timeline, seconds). */
+  pts: readonly number[];
+  /** Source indices to analyse, ascending. */
+  analysed: readonly number[];
+  /** Analysed frames per chunk. */
+  chunkFrames: number;
+  /** Container start time: timestamps reported to clients are `pts - startTime`. */
+  startTime: number;
+}
+
+/** How far before a chunk to seek: decoding starts at the keyframe before the seek point. */
+const SEEK_MARGIN_S = 1;
+
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/**
+ * Cuts the analysed frames into chunks of `chunkFrames`. Each chunk's source range is bounded by
+ * the midpoints between neighbouring frames' timestamps, so a frame-exact `select` on time can
+ * never put a frame in two chunks or none, whatever the frame rate does.
+ */
+export function planChunks({ pts, analysed, chunkFrames, startTime }: PlanInput): ChunkPlan[] {
+  const chunks: ChunkPlan[] = [];
+  for (let first = 0; first < analysed.length; first += chunkFrames) {
+    const frames = analysed.slice(first, first + chunkFrames);
+    const startFrame = frames[0] as number;
+    const endFrame = (frames.at(-1) as number) + 1;
+    const selectFrom = startFrame === 0 ? null : midpoint(pts, startFrame);
+    const selectTo = endFrame >= pts.length ? null : midpoint(pts, endFrame);
+    chunks.push({
+      chunkIndex: chunks.length,
+      startFrame,
+      endFrame,
+      selectFrom,
+      selectTo,
+      // ffmpeg's -ss counts from the container start time.
+      seekTo: selectFrom === null ? 0 : Math.max(0, round6(selectFrom - startTime - SEEK_MARGIN_S)),
+      frames,
+      timestamps: frames.map((i) => Math.max(0, round6((pts[i] as number) - startTime))),
+    });
+  }
+  return chunks;
+}
+
+/** The time halfway between frame i-1 and frame i. */
+function midpoint(pts: readonly number[], i: number): number {
+  const before = pts[i - 1] as number;
+  const at = pts[i] as number;
+  if (!(at > before)) throw new Error(`frames ${i - 1} and ${i} share the timestamp ${at}: cannot cut a chunk between them`);
+  return round6((before + at) / 2);
+}

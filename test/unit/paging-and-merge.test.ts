@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { FrameResult } from '@video-detect/shared';
+import { filterObjects, planPage } from '../../services/api/src/videos/detections-page.js';
+import { ChunkResultMerger } from '../../services/processor/src/jobs/merge-chunk-results.js';
+
+describe('planPage', () => {
+  it('maps frame offsets to chunk slices', () => {
+    assert.deepEqual(planPage(10, 4, 0, 3), [{ chunk: 0, chunkStart: 0, from: 0, to: 3 }]);
+    assert.deepEqual(planPage(10, 4, 3, 6), [
+      { chunk: 0, chunkStart: 0, from: 3, to: 4 },
+      { chunk: 1, chunkStart: 4, from: 0, to: 4 },
+      { chunk: 2, chunkStart: 8, from: 0, to: 1 },
+    ]);
+    assert.deepEqual(planPage(10, 4, 8, 100), [{ chunk: 2, chunkStart: 8, from: 0, to: 2 }]);
+    assert.deepEqual(planPage(10, 4, 10, 5), []);
+  });
+});
+
+describe('filterObjects', () => {
+  const objects = [
+    { label: 'person', class_id: 0, score: 0.9, box: [0, 0, 1, 1] as [number, number, number, number] },
+    { label: 'cup', class_id: 41, score: 0.3, box: [0, 0, 1, 1] as [number, number, number, number] },
+  ];
+  it('filters by class and score', () => {
+    assert.equal(filterObjects(objects, { classes: null, minScore: null }).length, 2);
+    assert.deepEqual(filterObjects(objects, { classes: new Set(['cup']), minScore: null }).map((o) => o.label), ['cup']);
+    assert.deepEqual(filterObjects(objects, { classes: null, minScore: 0.5 }).map((o) => o.label), ['person']);
+  });
+});
+
+describe('ChunkResultMerger', () => {
+  const frame = (index: number, labels: Array<[string, number]>): FrameResult => ({
+    index,
+    timestamp: index / 10,
+    objects: labels.map(([label, score]) => ({ label, class_id: 0, score, box: [0, 0, 1, 1] })),
+  });
+
+  it('summarises per class: frames seen and best score', () => {
+    const m = new ChunkResultMerger(3, 2);
+    m.add(0, [frame(0, [['cup', 0.5], ['cup', 0.7]]), frame(1, [])]);
+    m.add(1, [frame(2, [['cup', 0.4], ['person', 0.9]])]);
+    assert.equal(m.complete(), true);
+    assert.deepEqual(m.summary, { cup: { frames: 2, max_score: 0.7 }, person: { frames: 1, max_score: 0.9 } });
+  });
+
+  it('finds missing chunks, short chunks and repeated frames', () => {
+    const missing = new ChunkResultMerger(4, 2);
+    missing.add(0, [frame(0, []), frame(1, [])]);
+    missing.add(1, null);
+    assert.equal(missing.complete(), false);
+    assert.match(missing.problems.join(), /chunk 1 has no stored result/);
+
+    const repeated = new ChunkResultMerger(4, 2);
+    repeated.add(0, [frame(0, []), frame(1, [])]);
+    repeated.add(1, [frame(1, []), frame(2, [])]);
+    assert.equal(repeated.complete(), false);
+    assert.match(repeated.problems.join(), /repeated/);
+
+    const short = new ChunkResultMerger(4, 2);
+    short.add(0, [frame(0, []), frame(1, [])]);
+    short.add(1, [frame(2, [])]);
+    assert.equal(short.complete(), false);
+    assert.match(short.problems.join(), /holds 1 frames, expected 2/);
+  });
+});
