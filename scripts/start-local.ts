@@ -1,0 +1,156 @@
+/**
+ * `npm start`: the whole product on one machine, for trying it out. Fetches the default model when
+ * it is missing (checking its sha256), uses the Redis at REDIS_URL or starts a private one when
+ * none answers and redis-server is installed, then runs the API, the processor and a detector.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ConfigError, createRedis, loadConfig } from '@video-detect/shared';
+
+const MODEL_URL = 'https://github.com/Megvii-BaseDetection/YOLOX/releases/download/0.1.1rc0/yolox_nano.onnx';
+const MODEL_SHA256 = 'c789161ed43c8269fcd4e67c67eeeb4e80c622da2eb296a20bc6007bd18a0b7d';
+const DEFAULT_MODEL_PATH = 'models/yolox_nano.onnx';
+
+const say = (msg: string) => console.log(`[start] ${msg}`);
+
+async function ensureModel(modelPath: string): Promise<void> {
+  if (existsSync(modelPath)) return;
+  const help =
+    `Set MODEL_PATH to a local YOLOX or Ultralytics YOLOv8/YOLO11 ONNX export ` +
+    `(for example MODEL_PATH=../shared/models/yolox_nano.onnx), or download ${MODEL_URL} to ${DEFAULT_MODEL_PATH}.`;
+  if (path.resolve(modelPath) !== path.resolve(DEFAULT_MODEL_PATH)) throw new Error(`MODEL_PATH=${modelPath} does not exist. ${help}`);
+  say(`model ${modelPath} is missing: fetching the official YOLOX-Nano release (Apache-2.0)`);
+  mkdirSync(path.dirname(modelPath), { recursive: true });
+  const partial = `${modelPath}.download`;
+  try {
+    const res = await fetch(MODEL_URL, { signal: AbortSignal.timeout(120_000) });
+    if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+    const hash = createHash('sha256');
+    const body = Readable.fromWeb(res.body);
+    body.on('data', (chunk: Buffer) => hash.update(chunk));
+    await pipeline(body, createWriteStream(partial));
+    const digest = hash.digest('hex');
+    if (digest !== MODEL_SHA256) throw new Error(`sha256 ${digest} is not the expected ${MODEL_SHA256}; refusing the file`);
+    renameSync(partial, modelPath);
+    say(`model saved to ${modelPath}`);
+  } catch (err) {
+    rmSync(partial, { force: true });
+    throw new Error(`could not fetch the model (${(err as Error).message}). ${help}`);
+  }
+}
+
+async function redisAnswers(url: string): Promise<boolean> {
+  const redis = createRedis(url, 'request', { lazyConnect: true, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const services: ChildProcess[] = [];
+let privateRedis: ChildProcess | null = null;
+let stopping = false;
+
+function run(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream) => {
+    let rest = '';
+    stream.on('data', (d: Buffer) => {
+      const lines = (rest + d.toString()).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) out.write(`[${name}] ${line}\n`);
+    });
+  };
+  prefix(child.stdout!, process.stdout);
+  prefix(child.stderr!, process.stderr);
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    console.error(`[start] ${name} exited (${signal ?? code}); stopping everything`);
+    void stopAll(1);
+  });
+  return child;
+}
+
+async function stopAll(exitCode: number): Promise<never> {
+  stopping = true;
+  const exited = (c: ChildProcess) =>
+    new Promise<void>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once('exit', () => resolve())));
+  const stop = async (group: ChildProcess[]) => {
+    for (const c of group) c.kill('SIGTERM');
+    await Promise.race([Promise.all(group.map(exited)), new Promise((r) => setTimeout(r, 35_000))]);
+  };
+  // Services first (they finish or hand back their jobs), the private Redis last.
+  await stop(services);
+  if (privateRedis) await stop([privateRedis]);
+  process.exit(exitCode);
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return true;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  await ensureModel(config.model.path);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+
+  if (await redisAnswers(config.redis.url)) {
+    say(`using Redis at ${config.redis.url}`);
+  } else if (spawnSync('redis-server', ['--version']).status === 0) {
+    const port = await freePort();
+    env.REDIS_URL = `redis://127.0.0.1:${port}`;
+    say(`no Redis answers at ${config.redis.url}: starting a private one on port ${port} (data kept in memory only)`);
+    privateRedis = run('redis', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], env);
+    const deadline = Date.now() + 10_000;
+    while (!(await redisAnswers(env.REDIS_URL)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  } else {
+    throw new Error(`no Redis answers at ${config.redis.url} and redis-server is not installed: start Redis or set REDIS_URL`);
+  }
+
+  const node = process.execPath;
+  for (const name of ['api', 'processor', 'detector']) {
+    services.push(run(name, node, ['--enable-source-maps', `services/${name}/dist/main.js`], env));
+  }
+
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+  const base = config.api.publicBaseUrl ?? `http://localhost:${config.api.port}`;
+  if (await waitForHttp(`http://127.0.0.1:${config.api.port}/readyz`, 30_000)) {
+    say(`ready. Swagger UI: ${base}/docs  (register, get a token, click "Authorize", upload a video). Ctrl-C stops.`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`[start] ${err instanceof ConfigError ? err.message : (err as Error).message}`);
+  void stopAll(1);
+});
