@@ -39,7 +39,7 @@ function parseNumber(value: unknown): number | null {
 
 /** -90, 90, 180 … from the display matrix (fluent-ffmpeg surfaces it as `rotation`) or the old `rotate` tag. */
 function rotationOf(stream: FfprobeStream): number {
-  const raw = parseNumber((stream as { rotation?: unknown }).rotation) ?? parseNumber(stream.tags?.rotate) ?? 0;
+  const raw = parseNumber((stream as { rotation?: unknown }).rotation) ?? parseNumber((stream.tags as Record<string, unknown> | undefined)?.rotate) ?? 0;
   return Math.round(raw);
 }
 

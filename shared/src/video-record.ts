@@ -62,7 +62,7 @@ export interface VideoRecord {
 }
 
 const jsonFields = ['video', 'options', 'model', 'summary', 'error'] as const;
-const numberFields = ['size_bytes', 'frames_total', 'chunks_total', 'chunk_frames'] as const;
+type NumberField = 'size_bytes' | 'frames_total' | 'chunks_total' | 'chunk_frames';
 
 /** Flattens a (partial) record into hash fields; null clears to the empty string. */
 export function toVideoHash(record: Partial<VideoRecord>): Record<string, string> {
@@ -80,7 +80,7 @@ export function fromVideoHash(hash: Record<string, string>): VideoRecord | null 
   if (!hash.id) return null;
   const json = <T>(key: (typeof jsonFields)[number], schema: z.ZodType<T>): T | null =>
     hash[key] ? schema.parse(JSON.parse(hash[key])) : null;
-  const number = (key: (typeof numberFields)[number]): number | null => (hash[key] ? Number(hash[key]) : null);
+  const number = (key: NumberField): number | null => (hash[key] ? Number(hash[key]) : null);
   return {
     id: hash.id,
     owner_id: hash.owner_id ?? '',

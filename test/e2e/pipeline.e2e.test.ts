@@ -25,7 +25,7 @@ function checkFrames(name: string, video: VideoBody, frames: FrameResult[], expe
   for (const f of frames) {
     for (const o of f.objects) {
       const [x1, y1, x2, y2] = o.box;
-      assert.ok(x1 >= 0 && y1 >= 0 && x2 <= width && y2 <= height && x1 <= x2 && y1 <= y2, `${name} frame ${f.index}: box ${o.box} inside ${width}x${height}`);
+      assert.ok(x1 >= 0 && y1 >= 0 && x2 <= width && y2 <= height && x1 <= x2 && y1 <= y2, `${name} frame ${f.index}: box ${o.box.join(',')} inside ${width}x${height}`);
       assert.ok(o.score >= 0 && o.score <= 1);
     }
   }

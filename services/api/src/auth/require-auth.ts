@@ -7,7 +7,10 @@ import { JWT_ALGORITHM, JWT_ISSUER, type AuthUser } from './token-service.js';
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
-    interface User extends AuthUser {}
+    interface User {
+      id: string;
+      username: string;
+    }
   }
 }
 
