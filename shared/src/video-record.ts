@@ -69,8 +69,8 @@ export function toVideoHash(record: Partial<VideoRecord>): Record<string, string
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(record)) {
     if (value === undefined) continue;
-    if ((jsonFields as readonly string[]).includes(key)) out[key] = value === null ? '' : JSON.stringify(value);
-    else out[key] = value === null ? '' : String(value);
+    // Object-valued fields are exactly the JSON ones.
+    out[key] = value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
   }
   return out;
 }
