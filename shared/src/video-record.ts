@@ -61,7 +61,7 @@ export interface VideoRecord {
   error: ErrorInfo | null;
 }
 
-const jsonFields = ['video', 'options', 'model', 'summary', 'error'] as const;
+type JsonField = 'video' | 'options' | 'model' | 'summary' | 'error';
 type NumberField = 'size_bytes' | 'frames_total' | 'chunks_total' | 'chunk_frames';
 
 /** Flattens a (partial) record into hash fields; null clears to the empty string. */
@@ -78,7 +78,7 @@ export function toVideoHash(record: Partial<VideoRecord>): Record<string, string
 /** Reads a record back from HGETALL; null when the hash does not exist. */
 export function fromVideoHash(hash: Record<string, string>): VideoRecord | null {
   if (!hash.id) return null;
-  const json = <T>(key: (typeof jsonFields)[number], schema: z.ZodType<T>): T | null =>
+  const json = <T>(key: JsonField, schema: z.ZodType<T>): T | null =>
     hash[key] ? schema.parse(JSON.parse(hash[key])) : null;
   const number = (key: NumberField): number | null => (hash[key] ? Number(hash[key]) : null);
   return {
