@@ -1,0 +1,25 @@
+import type { DetectedObject } from '@video-detect/shared';
+import type { LoadedModel, OnnxSessionOptions } from '../model/onnx-session.js';
+import type { Letterbox } from '../preprocess/letterbox.js';
+import type { PostprocessOptions } from './detection-engine.js';
+
+/** Messages between the main thread and the inference thread. */
+export type ToInferenceThread =
+  | { type: 'infer'; id: number; frames: ArrayBuffer[]; letterbox: Letterbox; post: PostprocessOptions }
+  | { type: 'close' };
+
+/** LoadedModel without the parts that are not worth copying across threads. */
+export type ModelSummary = Omit<LoadedModel, 'header'> & { metadata: Record<string, string>; producer: string };
+
+export type FromInferenceThread =
+  | { type: 'ready'; model: ModelSummary }
+    /** `model` set when the model itself is unusable (a ModelLoadError), else a start-up failure. */
+  | { type: 'init-error'; message: string; model: { file: string; reason: string } | null }
+  | { type: 'result'; id: number; objects: DetectedObject[][]; inferMs: number }
+  | { type: 'error'; id: number; message: string }
+  | { type: 'closed' };
+
+/** Passed as workerData. */
+export interface InferenceThreadData {
+  session: OnnxSessionOptions;
+}

@@ -1,0 +1,188 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import type { PixelFormat } from '../preprocess/letterbox.js';
+import { FrameDecodeError } from './frame-decode-error.js';
+
+/** A frame-exact slice of the source, as the processor plans it (see `detectJobSchema`). */
+export interface FrameRange {
+  /** Source frames [startFrame, endFrame) in presentation order. */
+  startFrame: number;
+  endFrame: number;
+  /** Presentation-time window in the stream's own timestamps (s); null = open. */
+  selectFrom: number | null;
+  selectTo: number | null;
+  /** Where to seek before decoding (s, stream timestamps); decoding starts at the keyframe before it. */
+  seekTo: number;
+}
+
+export interface FrameDecodeRequest {
+  ffmpegPath: string;
+  file: string;
+  /** Absolute stream index of the video; null = ffmpeg's first video stream. */
+  streamIndex: number | null;
+  /** Displayed (after rotation) frame size: what ffmpeg outputs, pixels. */
+  width: number;
+  height: number;
+  /** The model's channel order. */
+  pixelFormat: PixelFormat;
+  /** null = every frame of the file (no count to check). */
+  range: FrameRange | null;
+  /** Extra decoder options placed before -i (e.g. `-idct int` for JPEG). */
+  inputOptions?: string[];
+}
+
+export interface DecodedFrame {
+  /** 0-based position inside the range (source index = range.startFrame + ordinal). */
+  ordinal: number;
+  /** width*height*3 bytes, HWC, in `pixelFormat`; its own ArrayBuffer, so it can be transferred. */
+  data: Uint8Array;
+}
+
+/** Seconds as plain decimals (never exponent notation, which ffmpeg's expressions would misread). */
+function seconds(t: number): string {
+  return t.toFixed(9).replace(/0+$/, '').replace(/\.$/, '');
+}
+
+/** The ffmpeg command line (an argument array: nothing reaches a shell). */
+export function buildFfmpegArgs(req: FrameDecodeRequest): string[] {
+  const { range } = req;
+  const filters: string[] = [];
+  if (range && (range.selectFrom !== null || range.selectTo !== null)) {
+    const terms = [
+      ...(range.selectFrom !== null ? [`gte(t,${seconds(range.selectFrom)})`] : []),
+      ...(range.selectTo !== null ? [`lt(t,${seconds(range.selectTo)})`] : []),
+    ];
+    filters.push(`select='${terms.join('*')}'`);
+  }
+  // Colour conversion only: the letterbox resize is done exactly as OpenCV does it, in the
+  // inference thread (see preprocess/letterbox-tensor.ts for why not ffmpeg's scaler).
+  filters.push(`format=${req.pixelFormat}`);
+  const seek =
+    range && range.seekTo > 0
+      ? // -seek_timestamp: -ss is a stream timestamp like selectFrom (not offset by the file's start
+        // time). -noaccurate_seek: no trim before our select, which alone decides which frames pass.
+        ['-seek_timestamp', '1', '-noaccurate_seek', '-ss', seconds(range.seekTo)]
+      : [];
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    ...seek,
+    ...(req.inputOptions ?? []),
+    // Keep the stream's own timestamps so `t` in select is the pts ffprobe reports.
+    '-copyts',
+    '-i',
+    req.file,
+    '-map',
+    req.streamIndex === null ? '0:v:0' : `0:${req.streamIndex}`,
+    '-vf',
+    filters.join(','),
+    // One output frame per selected input frame: no duplication or dropping to a frame rate.
+    '-fps_mode',
+    'passthrough',
+    '-pix_fmt',
+    req.pixelFormat,
+    '-f',
+    'rawvideo',
+    'pipe:1',
+  ];
+}
+
+/** Keeps the last few KB of ffmpeg's stderr for error messages. */
+class StderrTail {
+  private text = '';
+  push(chunk: Buffer): void {
+    this.text = (this.text + chunk.toString('utf8')).slice(-4096);
+  }
+  lines(n = 8): string {
+    return this.text.trim().split('\n').slice(-n).join(' | ');
+  }
+}
+
+/**
+ * Decodes frames with ffmpeg, in display orientation (ffmpeg's auto-rotation) and the model's
+ * channel order, reading exactly width*height*3 bytes per frame from its stdout. Reading is pulled by the consumer, so a slow
+ * consumer pauses ffmpeg (pipe back-pressure). When a range is given, the number of frames must be
+ * exactly endFrame - startFrame, or FrameDecodeError is thrown (e.g. a corrupt segment).
+ */
+export class FrameDecoder {
+  /** Frames read from ffmpeg so far (wanted or not). */
+  framesRead = 0;
+  private child: ChildProcessByStdio<null, Readable, Readable> | null = null;
+
+  constructor(private readonly req: FrameDecodeRequest) {}
+
+  /** The frames, in order; only those whose ordinal `wanted` accepts are copied out and yielded. */
+  async *frames(wanted: (ordinal: number) => boolean = () => true, signal?: AbortSignal): AsyncGenerator<DecodedFrame> {
+    const { req } = this;
+    const frameBytes = req.width * req.height * 3;
+    const expected = req.range ? req.range.endFrame - req.range.startFrame : null;
+    const where = req.range ? `frames [${req.range.startFrame}, ${req.range.endFrame}) of ${req.file}` : req.file;
+
+    const child = spawn(req.ffmpegPath, buildFfmpegArgs(req), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    const stderr = new StderrTail();
+    child.stderr.on('data', (c: Buffer) => stderr.push(c));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error: Error | null }>((resolve) => {
+      child.once('error', (error) => resolve({ code: null, signal: null, error }));
+      child.once('close', (code, sig) => resolve({ code, signal: sig, error: null }));
+    });
+    const onAbort = () => this.kill();
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    try {
+      let ordinal = 0;
+      let filled = 0;
+      let keep = wanted(0);
+      let frame = new Uint8Array(keep ? frameBytes : 0);
+      for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+        let pos = 0;
+        while (pos < chunk.length) {
+          const n = Math.min(frameBytes - filled, chunk.length - pos);
+          if (keep) frame.set(chunk.subarray(pos, pos + n), filled);
+          filled += n;
+          pos += n;
+          if (filled < frameBytes) continue;
+          if (expected !== null && ordinal >= expected) {
+            throw new FrameDecodeError('FRAME_COUNT_MISMATCH', `ffmpeg returned more than the ${expected} ${where} (the select window holds extra frames)`);
+          }
+          this.framesRead = ordinal + 1;
+          if (keep) yield { ordinal, data: frame };
+          ordinal++;
+          filled = 0;
+          keep = wanted(ordinal);
+          frame = new Uint8Array(keep ? frameBytes : 0);
+        }
+      }
+      const result = await exited;
+      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('frame decoding aborted');
+      if (result.error) {
+        const notFound = (result.error as NodeJS.ErrnoException).code === 'ENOENT';
+        throw new FrameDecodeError(
+          notFound ? 'FFMPEG_NOT_FOUND' : 'FFMPEG_FAILED',
+          notFound ? `ffmpeg not found at "${req.ffmpegPath}" (FFMPEG_PATH)` : `could not run ffmpeg for ${where}: ${result.error.message}`,
+        );
+      }
+      if (result.code !== 0) {
+        throw new FrameDecodeError('FFMPEG_FAILED', `ffmpeg failed (${result.signal ?? `exit ${result.code}`}) decoding ${where}: ${stderr.lines() || 'no message'}`);
+      }
+      if (filled !== 0) throw new FrameDecodeError('TRUNCATED_FRAME', `ffmpeg's output for ${where} ended inside a frame`);
+      if (expected !== null && ordinal !== expected) {
+        throw new FrameDecodeError(
+          'FRAME_COUNT_MISMATCH',
+          `ffmpeg returned ${ordinal} of the ${expected} ${where} (corrupt or missing segment?)${stderr.lines() ? `: ${stderr.lines()}` : ''}`,
+        );
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.kill();
+    }
+  }
+
+  /** Stops ffmpeg (early return, abort, error); harmless once it has exited. */
+  kill(): void {
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,42 @@
+import { probeVideo } from '@video-detect/shared';
+import type { PostprocessOptions } from '../inference/detection-engine.js';
+import type { InferenceClient } from '../inference/inference-client.js';
+import { listFrameTimestamps } from '../media/frame-timestamps.js';
+import { detectFrames, type DetectFramesOutcome } from './detect-frames.js';
+
+export interface DetectFileOptions {
+  ffmpegPath: string;
+  ffprobePath: string;
+  post: PostprocessOptions;
+  /** Read every frame's pts to fill `timestamp` (s from the start); off for still images. @defaultValue true */
+  timestamps?: boolean;
+}
+
+/**
+ * The whole pipeline on one file, in this process, without Redis or a queue: probe, decode every
+ * frame, infer, decode + NMS. The "bare single-process loop" the benchmarks compare against, and
+ * what the evaluator and the reference tests run.
+ */
+export async function detectFile(client: InferenceClient, file: string, options: DetectFileOptions): Promise<DetectFramesOutcome & { width: number; height: number }> {
+  const probed = await probeVideo(file, options.ffprobePath);
+  let timestamps: number[] | null = null;
+  if (options.timestamps ?? true) {
+    const pts = await listFrameTimestamps(options.ffprobePath, file, probed.streamIndex);
+    timestamps = pts.map((t) => Math.max(0, Math.round((t - probed.startTime) * 1e6) / 1e6));
+  }
+  const outcome = await detectFrames(client, {
+    ffmpegPath: options.ffmpegPath,
+    file,
+    streamIndex: probed.streamIndex,
+    width: probed.width,
+    height: probed.height,
+    range: null,
+    frames: null,
+    timestamps,
+    post: options.post,
+    // JPEG: libjpeg's integer IDCT, which is what OpenCV/PIL-based references decode with.
+    inputOptions: probed.codec === 'mjpeg' ? ['-idct', 'int'] : undefined,
+  });
+  return { ...outcome, width: probed.width, height: probed.height };
+}
+
