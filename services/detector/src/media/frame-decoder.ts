@@ -27,8 +27,6 @@ export interface FrameDecodeRequest {
   pixelFormat: PixelFormat;
   /** null = every frame of the file (no count to check). */
   range: FrameRange | null;
-  /** Extra decoder options placed before -i (e.g. `-idct int` for JPEG). */
-  inputOptions?: string[];
 }
 
 export interface DecodedFrame {
@@ -69,7 +67,6 @@ export function buildFfmpegArgs(req: FrameDecodeRequest): string[] {
     '-loglevel',
     'error',
     ...seek,
-    ...(req.inputOptions ?? []),
     // Keep the stream's own timestamps so `t` in select is the pts ffprobe reports.
     '-copyts',
     '-i',

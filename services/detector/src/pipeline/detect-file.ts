@@ -8,14 +8,14 @@ export interface DetectFileOptions {
   ffmpegPath: string;
   ffprobePath: string;
   post: PostprocessOptions;
-  /** Read every frame's pts to fill `timestamp` (s from the start); off for still images. @defaultValue true */
+  /** Read every frame's pts to fill `timestamp` (s from the start). @defaultValue true */
   timestamps?: boolean;
 }
 
 /**
- * The whole pipeline on one file, in this process, without Redis or a queue: probe, decode every
+ * The whole pipeline on one video file, in this process, without Redis or a queue: probe, decode every
  * frame, infer, decode + NMS. The "bare single-process loop" the benchmarks compare against, and
- * what the evaluator and the reference tests run.
+ * what the reference tests run.
  */
 export async function detectFile(client: InferenceClient, file: string, options: DetectFileOptions): Promise<DetectFramesOutcome & { width: number; height: number }> {
   const probed = await probeVideo(file, options.ffprobePath);
@@ -34,8 +34,6 @@ export async function detectFile(client: InferenceClient, file: string, options:
     frames: null,
     timestamps,
     post: options.post,
-    // JPEG: libjpeg's integer IDCT, which is what OpenCV/PIL-based references decode with.
-    inputOptions: probed.codec === 'mjpeg' ? ['-idct', 'int'] : undefined,
   });
   return { ...outcome, width: probed.width, height: probed.height };
 }

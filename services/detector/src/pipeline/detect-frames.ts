@@ -22,8 +22,6 @@ export interface DetectFramesRequest {
   onProgress?: (framesDone: number) => Promise<boolean> | boolean;
   /** @defaultValue 500 */
   progressEveryMs?: number;
-  /** Extra ffmpeg input options (see FrameDecodeRequest). */
-  inputOptions?: string[];
   /** Aborting kills ffmpeg and rejects. */
   signal?: AbortSignal;
 }
@@ -45,7 +43,7 @@ const MAX_IN_FLIGHT = 3;
 /**
  * Decode → infer → boxes for one range of a video (or an image), pipelined: ffmpeg decodes the
  * next frames while the inference thread works on the previous ones; the main thread only moves
- * bytes. Used by the detect job, the evaluator and the benchmarks (no Redis needed).
+ * bytes. Used by the detect job and the benchmarks (no Redis needed).
  */
 export async function detectFrames(client: InferenceClient, req: DetectFramesRequest): Promise<DetectFramesOutcome> {
   const { model } = client;
@@ -60,7 +58,6 @@ export async function detectFrames(client: InferenceClient, req: DetectFramesReq
     height: req.height,
     pixelFormat: familyInput[model.format.family].pixelFormat,
     range: req.range,
-    inputOptions: req.inputOptions,
   });
 
   const results: FrameResult[] = [];

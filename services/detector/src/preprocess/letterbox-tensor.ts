@@ -6,7 +6,7 @@ const COEF_SCALE = 1 << COEF_BITS;
 
 /** Source taps and weights of one axis, exactly as OpenCV 4's resize(INTER_LINEAR) computes them. */
 export interface LinearTaps {
-  /** First source index of each output index (the second is min(i0 + 1, size - 1)). */
+  /** The two source indices of each output index. */
   i0: Int32Array;
   i1: Int32Array;
   /** Weights (sum 2048) of the two taps. */
@@ -21,10 +21,13 @@ function cvRound(x: number): number {
 }
 
 /**
- * Taps for resizing `srcSize` to `dstSize` with half-pixel centres, clamped at the borders and
- * no antialiasing (cv2.resize INTER_LINEAR). `fx` is rounded to float32 as OpenCV does.
+ * Taps for resizing `srcSize` to `dstSize` with half-pixel centres and no antialiasing
+ * (cv2.resize INTER_LINEAR); `f` is rounded to float32 as OpenCV does. OpenCV treats the axes
+ * differently at the borders: horizontally an outside tap is clamped with its weight moved to the
+ * edge pixel (`clampWeights`); vertically only the row index is clamped and the weights stay,
+ * which matters because its vertical pass rounds each product separately.
  */
-export function linearTaps(srcSize: number, dstSize: number): LinearTaps {
+export function linearTaps(srcSize: number, dstSize: number, clampWeights = true): LinearTaps {
   const scale = 1 / (dstSize / srcSize);
   const taps: LinearTaps = {
     i0: new Int32Array(dstSize),
@@ -32,20 +35,21 @@ export function linearTaps(srcSize: number, dstSize: number): LinearTaps {
     w0: new Int32Array(dstSize),
     w1: new Int32Array(dstSize),
   };
+  const clampIndex = (i: number) => Math.min(Math.max(i, 0), srcSize - 1);
   for (let d = 0; d < dstSize; d++) {
     let f = Math.fround((d + 0.5) * scale - 0.5);
     let s = Math.floor(f);
     f = Math.fround(f - s);
-    if (s < 0) {
+    if (clampWeights && s < 0) {
       f = 0;
       s = 0;
     }
-    if (s >= srcSize - 1) {
+    if (clampWeights && s >= srcSize - 1) {
       f = 0;
       s = srcSize - 1;
     }
-    taps.i0[d] = s;
-    taps.i1[d] = Math.min(s + 1, srcSize - 1);
+    taps.i0[d] = clampIndex(s);
+    taps.i1[d] = clampIndex(s + 1);
     taps.w0[d] = cvRound(Math.fround(1 - f) * COEF_SCALE);
     taps.w1[d] = cvRound(f * COEF_SCALE);
   }
@@ -69,7 +73,7 @@ export function letterboxToTensor(src: Uint8Array, lb: Letterbox, divisor: numbe
 
   const halve = sw === dw * 2 && sh === dh * 2;
   const xs = linearTaps(sw, dw);
-  const ys = linearTaps(sh, dh);
+  const ys = linearTaps(sh, dh, false);
   const row0 = new Int32Array(dw * 3);
   const row1 = new Int32Array(dw * 3);
   const hresize = (y: number, row: Int32Array) => {
@@ -104,10 +108,9 @@ export function letterboxToTensor(src: Uint8Array, lb: Letterbox, divisor: numbe
     const b1 = ys.w1[y]!;
     for (let x = 0; x < dw; x++) {
       for (let c = 0; c < 3; c++) {
-        // OpenCV's SIMD vertical pass: >>4 to int16, multiply-high by the weights, round >>2.
-        const s0 = row0[x * 3 + c]! >> 4;
-        const s1 = row1[x * 3 + c]! >> 4;
-        let v = (((s0 * b0) >> 16) + ((s1 * b1) >> 16) + 2) >> 2;
+        const i = x * 3 + c;
+        // OpenCV's (SIMD) vertical pass: >>4 to int16, multiply-high by each weight, round >>2.
+        let v = ((((row0[i]! >> 4) * b0) >> 16) + (((row1[i]! >> 4) * b1) >> 16) + 2) >> 2;
         if (v > 255) v = 255;
         else if (v < 0) v = 0;
         out[c * plane + o + x] = divisor === 1 ? v : v / divisor;

@@ -1,0 +1,75 @@
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createRedis, QueueName, redisKeys, VideoStorage, VideoStore, workerOptions, type Config, type Logger } from '@video-detect/shared';
+import { InferenceClient } from './inference/inference-client.js';
+import { createDetectHandler } from './jobs/detect.handler.js';
+
+export interface RunningDetector {
+  worker: Worker;
+  client: InferenceClient;
+  /** Stops taking jobs, waits for the one in flight, then closes the inference thread and Redis; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Opens the model with the configured provider, threads and batch size, warmed once. */
+export function startInference(config: Config, onCrash?: (err: Error) => void): Promise<InferenceClient> {
+  const d = config.detector;
+  return InferenceClient.start(
+    { modelPath: config.model.path, executionProvider: d.executionProvider, deviceId: d.deviceId, intraOpThreads: d.intraOpThreads, batchSize: d.batchSize },
+    onCrash,
+  );
+}
+
+/**
+ * Start-up in the order that never takes a job it cannot do: model loaded and warmed first (throws
+ * ModelLoadError naming the file), then Redis, then the worker starts pulling jobs.
+ */
+export async function startDetector(config: Config, logger: Logger, hooks: { onFatal?: (err: Error) => void } = {}): Promise<RunningDetector> {
+  let detector: RunningDetector | null = null;
+  const client = await startInference(config, (err) => {
+    logger.fatal({ err }, 'inference thread died');
+    void detector?.close();
+    hooks.onFatal?.(err);
+  });
+  const m = client.model;
+  for (const note of m.notes) logger.warn({ model: m.file }, note);
+  logger.info(
+    {
+      model: m.file,
+      family: m.format.family,
+      inputSize: m.format.inputSize,
+      classes: m.format.numClasses,
+      labels: m.labelsFrom,
+      batchSize: m.batchSize,
+      executionProvider: m.executionProvider,
+      intraOpThreads: config.detector.intraOpThreads || 'default',
+    },
+    'model loaded and warmed',
+  );
+
+  const connection: Redis = createRedis(config.redis.url, 'worker');
+  const store = new VideoStore(connection, redisKeys(config.redis.prefix));
+  const storage = new VideoStorage(config.storage.dir);
+  const handler = createDetectHandler({ config, client, store, storage, logger });
+  const worker = new Worker(QueueName.Detector, handler, workerOptions(config, connection, config.detector.concurrency));
+  worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  worker.on('failed', (job, err) => logger.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'detect job failed'));
+  worker.on('stalled', (jobId) => logger.warn({ jobId }, 'detect job stalled'));
+
+  let closing: Promise<void> | null = null;
+  detector = {
+    worker,
+    client,
+    close() {
+      closing ??= (async () => {
+        await worker.close();
+        await client.close();
+        await connection.quit().catch(() => connection.disconnect());
+      })();
+      return closing;
+    },
+  };
+  worker.run().catch((err: unknown) => logger.error({ err }, 'worker stopped with an error'));
+  logger.info({ queue: QueueName.Detector, concurrency: config.detector.concurrency }, 'detector taking jobs');
+  return detector;
+}
