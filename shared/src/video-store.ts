@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from './keys.js';
-import { fromVideoHash, toVideoHash, type VideoRecord, type VideoStatus } from './video-record.js';
+import { fromVideoHash, toVideoHash, type ModelInfo, type VideoRecord, type VideoStatus } from './video-record.js';
 
 /** HSETs ARGV pairs on KEYS[1] only while the hash exists and its status is one of ARGV[1] (comma list, "" = any). */
 const updateIfScript = `
@@ -14,12 +14,13 @@ end
 for i = 2, #ARGV, 2 do redis.call('hset', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return 1`;
 
-/** Stores a chunk's frames and marks it done, only while the video is still processing. */
+/** Stores a chunk's frames and marks it done (and names the model), only while the video is still processing. */
 const saveChunkScript = `
 if redis.call('hget', KEYS[1], 'status') ~= 'processing' then return 0 end
 redis.call('set', KEYS[2], ARGV[1])
 redis.call('sadd', KEYS[3], ARGV[2])
 redis.call('hset', KEYS[4], ARGV[2], ARGV[3])
+if ARGV[4] ~= '' then redis.call('hset', KEYS[1], 'model', ARGV[4]) end
 return 1`;
 
 /** Progress inside a running chunk; ignored once the video is gone or no longer processing. */
@@ -99,8 +100,11 @@ export class VideoStore {
     await pipeline.exec();
   }
 
-  /** Stores one chunk's frames (JSON) atomically with its done mark; false if the video is no longer processing. */
-  async saveChunkResult(videoId: string, chunkIndex: number, framesJson: string, frameCount: number): Promise<boolean> {
+  /**
+   * Stores one chunk's frames (JSON) atomically with its done mark and the model that made them;
+   * false if the video is no longer processing.
+   */
+  async saveChunkResult(videoId: string, chunkIndex: number, framesJson: string, frameCount: number, model?: ModelInfo): Promise<boolean> {
     const k = this.keys;
     const result = await this.redis.eval(
       saveChunkScript,
@@ -112,6 +116,7 @@ export class VideoStore {
       framesJson,
       String(chunkIndex),
       String(frameCount),
+      model ? JSON.stringify(model) : '',
     );
     return result === 1;
   }
