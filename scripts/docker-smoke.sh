@@ -198,6 +198,12 @@ persons=$(jsget 'd.frames.filter(f=>f.objects.some(o=>o.label==="person")).lengt
 [ "$persons" -ge 1 ] || fail "no person detected"
 log "detections: $nframes frames, $persons with a person; first box: $(jsget 'd.frames.flatMap(f=>f.objects.map(o=>({frame:f.index,...o})))[0]' <<<"$DETS")"
 
+rcli() { docker compose exec -T redis redis-cli -p "$SMOKE_REDIS_PORT" "$@"; }
+chunk_bytes=0
+for k in $(rcli --scan --pattern "vd:video:$ID1:chunk:*"); do chunk_bytes=$((chunk_bytes + $(rcli STRLEN "$k"))); done
+nobjects=$(jsget 'd.frames.reduce((n,f)=>n+f.objects.length,0)' <<<"$DETS")
+log "Redis: $chunk_bytes bytes of results for $nframes frames and $nobjects objects ($((chunk_bytes / nframes)) bytes per frame); used_memory $(rcli INFO memory | awk -F: '/^used_memory_human/ {print $2}' | tr -d '\r')"
+
 # ---- 7. two detectors ----
 log "docker compose up -d --wait --scale detector=2"
 docker compose up -d --wait --wait-timeout 300 --scale detector=2 >"$STATE_DIR/up.log" 2>&1 \
