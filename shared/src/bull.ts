@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { JobsOptions, QueueOptions, WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
@@ -18,6 +19,8 @@ export function workerOptions(config: Config, connection: Redis, concurrency = 1
     connection,
     prefix: redisKeys(config.redis.prefix).bullPrefix,
     concurrency,
+    // Lets operators tell containers apart in Queue.getWorkers() and CLIENT LIST.
+    name: `${hostname()}:${process.pid}`,
     lockDuration: config.jobs.lockMs,
     stalledInterval: config.jobs.stalledIntervalMs,
     maxStalledCount: config.jobs.maxStalled,

@@ -17,6 +17,13 @@ function envExample(): Map<string, string> {
 }
 
 describe('config', () => {
+  it('.env.example keeps comments off value lines (Compose would read them as the value)', () => {
+    const offending = readFileSync(path.join(repoRoot, '.env.example'), 'utf8')
+      .split('\n')
+      .filter((line) => /^[A-Z0-9_]+=.*#/.test(line));
+    assert.deepEqual(offending, []);
+  });
+
   it('.env.example lists every variable with its real default', () => {
     const example = envExample();
     assert.deepEqual([...example.keys()].sort(), Object.keys(envSchema.shape).sort());
