@@ -33,7 +33,7 @@ describe('a long chunk is neither stalled nor run twice', () => {
   /** A connection of our own, disconnected in `after` (BullMQ leaves passed-in connections open). */
   const connect = () => {
     const c = createRedis(env.config.redis.url, 'worker');
-    closers.unshift(async () => c.disconnect());
+    closers.unshift(() => Promise.resolve(c.disconnect()));
     return c;
   };
 
@@ -78,9 +78,9 @@ describe('a long chunk is neither stalled nor run twice', () => {
     let observerRuns = 0;
     const observer = new Worker(
       QueueName.Detector,
-      async (): Promise<DetectJobResult> => {
+      (): Promise<DetectJobResult> => {
         observerRuns++;
-        return { frames: 0, objects: 0 };
+        return Promise.resolve({ frames: 0, objects: 0 });
       },
       workerOptions(config, connect()),
     );

@@ -37,3 +37,13 @@ export function positiveNumber(name: string, raw: string | undefined, fallback: 
   }
   return n;
 }
+
+/** Awaits the command, turning a failure into one line on stderr and exit code 1 (no stack trace for a bad model path). */
+export async function runCli(name: string, command: () => Promise<void>): Promise<void> {
+  try {
+    await command();
+  } catch (err) {
+    console.error(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+}

@@ -22,6 +22,7 @@ export interface PostprocessOptions extends NmsOptions {
  */
 export class DetectionEngine {
   private readonly side: number;
+  private buffer: Float32Array | null = null;
 
   constructor(private readonly onnx: OnnxSession) {
     this.side = onnx.model.format.inputSize;
@@ -33,13 +34,17 @@ export class DetectionEngine {
 
   /**
    * Builds the input tensor for up to one batch of decoded frames (display size, model channel
-   * order), letterboxing each; a fixed batch dim is padded with blank images.
+   * order), letterboxing each; a fixed batch dim larger than the frames is padded (those outputs
+   * are ignored). The tensor is only
+   * valid until the next call.
    */
   toTensor(frames: readonly Uint8Array[], letterbox: Letterbox): ort.Tensor {
     const { format } = this.onnx.model;
     const n = format.fixedBatch ?? frames.length;
     const size = this.side * this.side * 3;
-    const data = new Float32Array(n * size);
+    // One buffer reused run after run (runs are sequential here): no 2 MB allocation per frame.
+    if (this.buffer?.length !== n * size) this.buffer = new Float32Array(n * size);
+    const data = this.buffer;
     const divisor = familyInput[format.family].valueDivisor;
     frames.forEach((f, i) => letterboxToTensor(f, letterbox, divisor, data, i * size));
     return new ort.Tensor('float32', data, [n, 3, this.side, this.side]);

@@ -25,7 +25,8 @@ export function parseOnnxHeader(file: string, bytes: Uint8Array): OnnxModelHeade
   const type = onnxProto.lookupType('onnx.ModelHeader');
   let header: HeaderObject;
   try {
-    header = type.toObject(type.decode(bytes), { longs: Number, bytes: Uint8Array }) as HeaderObject;
+    const decoded: unknown = type.toObject(type.decode(bytes), { longs: Number, bytes: Uint8Array });
+    header = decoded as HeaderObject;
   } catch (err) {
     throw new ModelLoadError(file, `not an ONNX model (protobuf parse failed: ${(err as Error).message})`);
   }

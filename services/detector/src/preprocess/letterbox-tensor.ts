@@ -56,6 +56,43 @@ export function linearTaps(srcSize: number, dstSize: number, clampWeights = true
   return taps;
 }
 
+interface ResizePlan {
+  xs: LinearTaps;
+  ys: LinearTaps;
+  /** Source byte offsets of each output column's two taps (x * 3). */
+  x0: Int32Array;
+  x1: Int32Array;
+}
+
+/** Taps depend only on the geometry, which is the same for every frame of a video: keep a few. */
+const plans = new Map<string, ResizePlan>();
+function resizePlan(sw: number, sh: number, dw: number, dh: number): ResizePlan {
+  const key = `${sw}x${sh}>${dw}x${dh}`;
+  let plan = plans.get(key);
+  if (!plan) {
+    const xs = linearTaps(sw, dw);
+    plan = { xs, ys: linearTaps(sh, dh, false), x0: xs.i0.map((i) => i * 3), x1: xs.i1.map((i) => i * 3) };
+    if (plans.size >= 16) plans.clear();
+    plans.set(key, plan);
+  }
+  return plan;
+}
+
+/** One source row resized horizontally: 3 channels interleaved, fixed point (weights sum 2048). */
+function resizeRow(src: Uint8Array, rowStart: number, plan: ResizePlan, dw: number, row: Int32Array): void {
+  const { x0, x1 } = plan;
+  const { w0, w1 } = plan.xs;
+  for (let x = 0, i = 0; x < dw; x++, i += 3) {
+    const p0 = rowStart + x0[x]!;
+    const p1 = rowStart + x1[x]!;
+    const a0 = w0[x]!;
+    const a1 = w1[x]!;
+    row[i] = src[p0]! * a0 + src[p1]! * a1;
+    row[i + 1] = src[p0 + 1]! * a0 + src[p1 + 1]! * a1;
+    row[i + 2] = src[p0 + 2]! * a0 + src[p1 + 2]! * a1;
+  }
+}
+
 /**
  * Letterboxes one decoded frame (HWC, 3 bytes a pixel, display size, already in the model's
  * channel order) straight into `out` (CHW float32, divided by `divisor`) at `offset`: the image is
@@ -68,53 +105,71 @@ export function letterboxToTensor(src: Uint8Array, lb: Letterbox, divisor: numbe
   if (src.length !== sw * sh * 3) throw new Error(`frame has ${src.length} bytes, expected ${sw * sh * 3} (${sw}x${sh}x3)`);
   const plane = side * side;
   if (out.length < offset + 3 * plane) throw new Error('tensor buffer too small for the frame');
-  const fill = LETTERBOX_FILL / divisor;
-  out.fill(fill, offset, offset + 3 * plane);
+  out.fill(LETTERBOX_FILL / divisor, offset, offset + 3 * plane);
+  // Values are divided, not multiplied by 1/255 (which would differ from Ultralytics in the last bit).
 
-  const halve = sw === dw * 2 && sh === dh * 2;
-  const xs = linearTaps(sw, dw);
-  const ys = linearTaps(sh, dh, false);
-  const row0 = new Int32Array(dw * 3);
-  const row1 = new Int32Array(dw * 3);
-  const hresize = (y: number, row: Int32Array) => {
-    const base = y * sw * 3;
-    for (let x = 0; x < dw; x++) {
-      const p0 = base + xs.i0[x]! * 3;
-      const p1 = base + xs.i1[x]! * 3;
-      const a0 = xs.w0[x]!;
-      const a1 = xs.w1[x]!;
-      row[x * 3] = src[p0]! * a0 + src[p1]! * a1;
-      row[x * 3 + 1] = src[p0 + 1]! * a0 + src[p1 + 1]! * a1;
-      row[x * 3 + 2] = src[p0 + 2]! * a0 + src[p1 + 2]! * a1;
+  if (sw === dw && sh === dh) {
+    // Same size: cv2.resize is the identity; only the layout changes.
+    for (let y = 0; y < dh; y++) {
+      let o = offset + (y + padY) * side + padX;
+      for (let i = y * sw * 3, end = i + sw * 3; i < end; i += 3, o++) {
+        out[o] = src[i]! / divisor;
+        out[o + plane] = src[i + 1]! / divisor;
+        out[o + 2 * plane] = src[i + 2]! / divisor;
+      }
     }
+    return;
+  }
+
+  if (sw === dw * 2 && sh === dh * 2) {
+    const stride = sw * 3;
+    for (let y = 0; y < dh; y++) {
+      const r0 = 2 * y * stride;
+      const r1 = r0 + stride;
+      let o = offset + (y + padY) * side + padX;
+      for (let x = 0, i = 0; x < dw; x++, i += 6, o++) {
+        out[o] = ((src[r0 + i]! + src[r0 + i + 3]! + src[r1 + i]! + src[r1 + i + 3]! + 2) >> 2) / divisor;
+        out[o + plane] = ((src[r0 + i + 1]! + src[r0 + i + 4]! + src[r1 + i + 1]! + src[r1 + i + 4]! + 2) >> 2) / divisor;
+        out[o + 2 * plane] = ((src[r0 + i + 2]! + src[r0 + i + 5]! + src[r1 + i + 2]! + src[r1 + i + 5]! + 2) >> 2) / divisor;
+      }
+    }
+    return;
+  }
+
+  const plan = resizePlan(sw, sh, dw, dh);
+  const { ys } = plan;
+  // Horizontally resized source rows, reused while consecutive output rows share them (upscaling).
+  const rowA = new Int32Array(dw * 3);
+  const rowB = new Int32Array(dw * 3);
+  let rowAIndex = -1;
+  let rowBIndex = -1;
+  const rowFor = (sy: number, other: number): Int32Array => {
+    if (sy === rowAIndex) return rowA;
+    if (sy === rowBIndex) return rowB;
+    // Overwrite the slot the other tap does not use.
+    if (rowAIndex !== other) {
+      resizeRow(src, sy * sw * 3, plan, dw, rowA);
+      rowAIndex = sy;
+      return rowA;
+    }
+    resizeRow(src, sy * sw * 3, plan, dw, rowB);
+    rowBIndex = sy;
+    return rowB;
   };
   for (let y = 0; y < dh; y++) {
-    const o = offset + (y + padY) * side + padX;
-    if (halve) {
-      const r0 = 2 * y * sw * 3;
-      const r1 = r0 + sw * 3;
-      for (let x = 0; x < dw; x++) {
-        for (let c = 0; c < 3; c++) {
-          const i = 6 * x + c;
-          const v = (src[r0 + i]! + src[r0 + i + 3]! + src[r1 + i]! + src[r1 + i + 3]! + 2) >> 2;
-          out[c * plane + o + x] = v / divisor;
-        }
-      }
-      continue;
-    }
-    hresize(ys.i0[y]!, row0);
-    hresize(ys.i1[y]!, row1);
+    const sy0 = ys.i0[y]!;
+    const sy1 = ys.i1[y]!;
+    const r0 = rowFor(sy0, sy1);
+    const r1 = rowFor(sy1, sy0);
     const b0 = ys.w0[y]!;
     const b1 = ys.w1[y]!;
-    for (let x = 0; x < dw; x++) {
-      for (let c = 0; c < 3; c++) {
-        const i = x * 3 + c;
-        // OpenCV's (SIMD) vertical pass: >>4 to int16, multiply-high by each weight, round >>2.
-        let v = ((((row0[i]! >> 4) * b0) >> 16) + (((row1[i]! >> 4) * b1) >> 16) + 2) >> 2;
-        if (v > 255) v = 255;
-        else if (v < 0) v = 0;
-        out[c * plane + o + x] = divisor === 1 ? v : v / divisor;
-      }
+    let o = offset + (y + padY) * side + padX;
+    // OpenCV's (SIMD) vertical pass: >>4 to int16, multiply-high by each weight, round >>2. With
+    // weights summing to 2048 the result cannot leave 0..255, so no clamping is needed.
+    for (let x = 0, i = 0; x < dw; x++, i += 3, o++) {
+      out[o] = (((((r0[i]! >> 4) * b0) >> 16) + (((r1[i]! >> 4) * b1) >> 16) + 2) >> 2) / divisor;
+      out[o + plane] = (((((r0[i + 1]! >> 4) * b0) >> 16) + (((r1[i + 1]! >> 4) * b1) >> 16) + 2) >> 2) / divisor;
+      out[o + 2 * plane] = (((((r0[i + 2]! >> 4) * b0) >> 16) + (((r1[i + 2]! >> 4) * b1) >> 16) + 2) >> 2) / divisor;
     }
   }
 }
