@@ -23,6 +23,7 @@ export interface PostprocessOptions extends NmsOptions {
 export class DetectionEngine {
   private readonly side: number;
   private buffer: Float32Array | null = null;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly onnx: OnnxSession) {
     this.side = onnx.model.format.inputSize;
@@ -35,8 +36,7 @@ export class DetectionEngine {
   /**
    * Builds the input tensor for up to one batch of decoded frames (display size, model channel
    * order), letterboxing each; a fixed batch dim larger than the frames is padded (those outputs
-   * are ignored). The tensor is only
-   * valid until the next call.
+   * are ignored). The tensor shares one buffer with the next call's: run it before calling again.
    */
   toTensor(frames: readonly Uint8Array[], letterbox: Letterbox): ort.Tensor {
     const { format } = this.onnx.model;
@@ -73,8 +73,20 @@ export class DetectionEngine {
     return decodeYolov8Output(data, i * perImage, d2, format.numClasses, options);
   }
 
-  /** Full path for frames that share one letterbox (frames of one video). */
-  async detect(frames: readonly Uint8Array[], letterbox: Letterbox, post: PostprocessOptions): Promise<DetectedObject[][]> {
+  /**
+   * Full path for frames that share one letterbox (frames of one video). Calls are queued: they
+   * share the input buffer, and concurrent runs would only compete for the same cores.
+   */
+  detect(frames: readonly Uint8Array[], letterbox: Letterbox, post: PostprocessOptions): Promise<DetectedObject[][]> {
+    const result = this.queue.then(() => this.detectNow(frames, letterbox, post));
+    this.queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  private async detectNow(frames: readonly Uint8Array[], letterbox: Letterbox, post: PostprocessOptions): Promise<DetectedObject[][]> {
     const decodeOptions: DecodeOptions = {
       scoreThreshold: post.scoreThreshold,
       classIds: post.classIds ? new Set(post.classIds) : null,
