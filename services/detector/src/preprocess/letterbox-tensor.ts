@@ -163,13 +163,23 @@ export function letterboxToTensor(src: Uint8Array, lb: Letterbox, divisor: numbe
     const r1 = rowFor(sy1, sy0);
     const b0 = ys.w0[y]!;
     const b1 = ys.w1[y]!;
-    let o = offset + (y + padY) * side + padX;
+    const o = offset + (y + padY) * side + padX;
     // OpenCV's (SIMD) vertical pass: >>4 to int16, multiply-high by each weight, round >>2. With
     // weights summing to 2048 the result cannot leave 0..255, so no clamping is needed.
-    for (let x = 0, i = 0; x < dw; x++, i += 3, o++) {
-      out[o] = (((((r0[i]! >> 4) * b0) >> 16) + (((r1[i]! >> 4) * b1) >> 16) + 2) >> 2) / divisor;
-      out[o + plane] = (((((r0[i + 1]! >> 4) * b0) >> 16) + (((r1[i + 1]! >> 4) * b1) >> 16) + 2) >> 2) / divisor;
-      out[o + 2 * plane] = (((((r0[i + 2]! >> 4) * b0) >> 16) + (((r1[i + 2]! >> 4) * b1) >> 16) + 2) >> 2) / divisor;
+    const o1 = o + plane;
+    const o2 = o + 2 * plane;
+    if (divisor === 1) {
+      for (let x = 0, i = 0; x < dw; x++, i += 3) {
+        out[o + x] = ((((r0[i]! >> 4) * b0) >> 16) + (((r1[i]! >> 4) * b1) >> 16) + 2) >> 2;
+        out[o1 + x] = ((((r0[i + 1]! >> 4) * b0) >> 16) + (((r1[i + 1]! >> 4) * b1) >> 16) + 2) >> 2;
+        out[o2 + x] = ((((r0[i + 2]! >> 4) * b0) >> 16) + (((r1[i + 2]! >> 4) * b1) >> 16) + 2) >> 2;
+      }
+    } else {
+      for (let x = 0, i = 0; x < dw; x++, i += 3) {
+        out[o + x] = (((((r0[i]! >> 4) * b0) >> 16) + (((r1[i]! >> 4) * b1) >> 16) + 2) >> 2) / divisor;
+        out[o1 + x] = (((((r0[i + 1]! >> 4) * b0) >> 16) + (((r1[i + 1]! >> 4) * b1) >> 16) + 2) >> 2) / divisor;
+        out[o2 + x] = (((((r0[i + 2]! >> 4) * b0) >> 16) + (((r1[i + 2]! >> 4) * b1) >> 16) + 2) >> 2) / divisor;
+      }
     }
   }
 }
