@@ -63,7 +63,7 @@ export const detectJobSchema = z.object({
    */
   selectFrom: z.number().nullable(),
   selectTo: z.number().nullable(),
-  /** Where to seek before decoding (seconds, <= selectFrom); decoding starts at the keyframe before it. */
+  /** Where to seek before decoding, in the stream's timestamps (s, <= selectFrom); decoding starts at the keyframe before it. */
   seekTo: z.number().min(0),
   /** Source indices to analyse (ascending, inside the range) and their timestamps from the video start. */
   frames: z.array(z.number().int().min(0)),

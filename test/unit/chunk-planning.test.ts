@@ -34,8 +34,9 @@ describe('planChunks', () => {
     assert.equal(chunks[1]?.selectFrom, 0.85);
     assert.equal(chunks[2]?.selectTo, null);
     assert.deepEqual(chunks[0]?.timestamps, [0, 0.1, 0.2, 0.3]);
-    // seek is relative to the container start and a margin before the window
-    assert.equal(chunks[2]?.seekTo, 0);
+    // seek: a stream timestamp one second before the window (1.25 s)
+    assert.equal(chunks[2]?.seekTo, 0.25);
+    assert.equal(chunks[1]?.seekTo, 0);
     for (const c of chunks) assert.equal(c.frames.length, c.timestamps.length);
   });
 

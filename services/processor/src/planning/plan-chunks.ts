@@ -46,8 +46,8 @@ export function planChunks({ pts, analysed, chunkFrames, startTime }: PlanInput)
       endFrame,
       selectFrom,
       selectTo,
-      // ffmpeg's -ss counts from the container start time.
-      seekTo: selectFrom === null ? 0 : Math.max(0, round6(selectFrom - startTime - SEEK_MARGIN_S)),
+      // A stream timestamp, like selectFrom: the detector seeks with -seek_timestamp.
+      seekTo: selectFrom === null ? 0 : Math.max(0, round6(selectFrom - SEEK_MARGIN_S)),
       frames,
       timestamps: frames.map((i) => Math.max(0, round6((pts[i] as number) - startTime))),
     });
