@@ -78,30 +78,42 @@ export class DetectionEngine {
    * share the input buffer, and concurrent runs would only compete for the same cores.
    */
   detect(frames: readonly Uint8Array[], letterbox: Letterbox, post: PostprocessOptions): Promise<DetectedObject[][]> {
-    const result = this.queue.then(() => this.detectNow(frames, letterbox, post));
-    this.queue = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
+    return this.enqueue(async () => {
+      const results: DetectedObject[][] = [];
+      const batch = this.onnx.model.batchSize;
+      for (let start = 0; start < frames.length; start += batch) {
+        const chunk = frames.slice(start, start + batch);
+        results.push(...this.decodeAll(await this.run(this.toTensor(chunk, letterbox)), chunk.length, letterbox, post));
+      }
+      return results;
+    });
   }
 
-  private async detectNow(frames: readonly Uint8Array[], letterbox: Letterbox, post: PostprocessOptions): Promise<DetectedObject[][]> {
+  /** Like detect(), for one batch already letterboxed into `data` (CHW float32; `count` real images). */
+  detectTensor(data: Float32Array, count: number, letterbox: Letterbox, post: PostprocessOptions): Promise<DetectedObject[][]> {
+    return this.enqueue(async () => {
+      const n = data.length / (this.side * this.side * 3);
+      const output = await this.run(new ort.Tensor('float32', data, [n, 3, this.side, this.side]));
+      return this.decodeAll(output, count, letterbox, post);
+    });
+  }
+
+  private decodeAll(output: ort.Tensor, count: number, letterbox: Letterbox, post: PostprocessOptions): DetectedObject[][] {
     const decodeOptions: DecodeOptions = {
       scoreThreshold: post.scoreThreshold,
       classIds: post.classIds ? new Set(post.classIds) : null,
       multiLabel: post.multiLabel,
     };
-    const results: DetectedObject[][] = [];
-    const batch = this.onnx.model.batchSize;
-    for (let start = 0; start < frames.length; start += batch) {
-      const chunk = frames.slice(start, start + batch);
-      const output = await this.run(this.toTensor(chunk, letterbox));
-      for (let i = 0; i < chunk.length; i++) {
-        results.push(toDetectedObjects(this.decode(output, i, decodeOptions), letterbox, this.onnx.model.labels, post));
-      }
-    }
-    return results;
+    return Array.from({ length: count }, (_, i) => toDetectedObjects(this.decode(output, i, decodeOptions), letterbox, this.onnx.model.labels, post));
+  }
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work);
+    this.queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
   }
 
   /** One run on a blank batch so the first real frame does not pay for lazy initialisation. */
@@ -112,7 +124,8 @@ export class DetectionEngine {
     await this.run(this.toTensor(Array.from({ length: this.onnx.model.batchSize }, () => blank), letterbox));
   }
 
-  async release(): Promise<void> {
-    await this.onnx.session.release();
+  /** Releases the session once the queued runs are done. */
+  release(): Promise<void> {
+    return this.enqueue(() => this.onnx.session.release());
   }
 }

@@ -1,16 +1,17 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ModelLoadError } from '../model/model-load-error.js';
 import { openOnnxSession } from '../model/onnx-session.js';
 import { DetectionEngine } from './detection-engine.js';
-import type { FromInferenceThread, InferenceThreadData, ToInferenceThread } from './inference-protocol.js';
+import type { FromInferenceThread, InferenceThreadData, TensorRequest, ToInferenceThread } from './inference-protocol.js';
 
 /**
  * The inference thread: owns the ONNX Runtime session so that session.run() (native work on the
- * calling thread) never blocks the main event loop, where BullMQ renews its job locks.
+ * calling thread) never blocks the main event loop, where BullMQ renews its job locks. Tensors
+ * arrive from the letterbox thread; objects go to the main thread.
  */
-const port = parentPort;
-if (!port) throw new Error('inference-thread.ts must run as a worker thread');
-const send = (message: FromInferenceThread) => port.postMessage(message);
+const parent = parentPort;
+if (!parent) throw new Error('inference-thread.ts must run as a worker thread');
+const send = (message: FromInferenceThread) => parent.postMessage(message);
 
 async function start(data: InferenceThreadData): Promise<DetectionEngine | null> {
   try {
@@ -28,25 +29,27 @@ async function start(data: InferenceThreadData): Promise<DetectionEngine | null>
 
 const engine = await start(workerData as InferenceThreadData);
 if (engine) {
-  // Requests run one after another: concurrent run() calls would only fight over the same cores.
-  let queue: Promise<void> = Promise.resolve();
-  port.on('message', (message: ToInferenceThread) => {
-    queue = queue.then(async () => {
-      if (message.type === 'close') {
-        await engine.release();
-        send({ type: 'closed' });
-        port.close();
-        return;
-      }
-      const started = performance.now();
-      try {
-        const frames = message.frames.map((b) => new Uint8Array(b));
-        const objects = await engine.detect(frames, message.letterbox, message.post);
-        send({ type: 'result', id: message.id, objects, inferMs: performance.now() - started });
-      } catch (err) {
-        send({ type: 'error', id: message.id, message: err instanceof Error ? err.message : String(err) });
-      }
+  const onTensor = async (request: TensorRequest) => {
+    const started = performance.now();
+    try {
+      const objects = await engine.detectTensor(new Float32Array(request.tensor), request.count, request.letterbox, request.post);
+      send({ type: 'result', id: request.id, objects, inferMs: performance.now() - started });
+    } catch (err) {
+      send({ type: 'error', id: request.id, message: err instanceof Error ? err.message : String(err) });
+    }
+  };
+  let tensors: MessagePort | null = null;
+  parent.on('message', (message: ToInferenceThread) => {
+    if (message.type === 'connect') {
+      tensors = message.port;
+      tensors.on('message', (request: TensorRequest) => void onTensor(request));
+      return;
+    }
+    // The engine queues runs: this releases the session after the last one.
+    void engine.release().then(() => {
+      send({ type: 'closed' });
+      tensors?.close();
+      parent.close();
     });
   });
 }
-
