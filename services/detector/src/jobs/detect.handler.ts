@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import {
   detectJobSchema,
@@ -7,6 +8,7 @@ import {
   type DetectJobData,
   type DetectJobResult,
   type Logger,
+  type ModelInfo,
   type VideoStorage,
   type VideoStore,
 } from '@video-detect/shared';
@@ -43,6 +45,9 @@ function payloadProblem(data: DetectJobData): string | null {
 export function createDetectHandler(deps: DetectHandlerDeps): (job: Job<unknown, DetectJobResult>) => Promise<DetectJobResult> {
   const { config, client, store, storage, logger } = deps;
   const labelIds = new Map(client.model.labels.map((label, i) => [label, i]));
+  // Recorded on the video with each chunk: which model produced its boxes.
+  const { inputSize } = client.model.format;
+  const modelInfo: ModelInfo = { name: path.basename(client.model.file), input_size: [inputSize, inputSize] };
 
   return async (job) => {
     if (job.name !== JobName.Detect) throw new UnrecoverableError(`the detector has no handler for job "${job.name}"`);
@@ -84,7 +89,7 @@ export function createDetectHandler(deps: DetectHandlerDeps): (job: Job<unknown,
       return nothing;
     }
     const objects = outcome.frames.reduce((sum, f) => sum + f.objects.length, 0);
-    const saved = await store.saveChunkResult(data.videoId, data.chunkIndex, JSON.stringify(outcome.frames), outcome.frames.length);
+    const saved = await store.saveChunkResult(data.videoId, data.chunkIndex, JSON.stringify(outcome.frames), outcome.frames.length, modelInfo);
     if (!saved) {
       log.info('video left processing before its chunk was stored; result dropped');
       return nothing;
