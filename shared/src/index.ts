@@ -1,5 +1,6 @@
 export * from './config.js';
 export * from './detections.js';
+export * from './frame-timestamps.js';
 export * from './keys.js';
 export * from './labels.js';
 export * from './lifecycle.js';

@@ -110,7 +110,8 @@ describe('end to end: upload -> chunks -> detectors -> merge -> paged detections
     for (;;) {
       const keys = await stack.api.ctx.redis.keys(`${stack.api.env.config.redis.prefix}:video:${up.id}*`);
       const counts = await stack.api.ctx.queues.detector.getJobCounts('active', 'waiting', 'delayed');
-      if (keys.length === 0 && counts.active + counts.waiting + counts.delayed === 0) break;
+      const pending = (counts.active ?? 0) + (counts.waiting ?? 0) + (counts.delayed ?? 0);
+      if (keys.length === 0 && pending === 0) break;
       assert.ok(Date.now() < deadline, `leftovers: ${keys.join(', ')} ${JSON.stringify(counts)}`);
       await new Promise((r) => setTimeout(r, 250));
     }

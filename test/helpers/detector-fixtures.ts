@@ -1,5 +1,6 @@
 import { probeVideo, type ProbedVideo } from '@video-detect/shared';
-import { InferenceClient, listFrameTimestamps, type FrameRange } from '../../services/detector/src/index.js';
+import { listFrameTimestamps } from '@video-detect/shared';
+import { InferenceClient, type FrameRange } from '../../services/detector/src/index.js';
 import { mediaPath, modelPath } from './test-env.js';
 
 /** The test videos in ../shared/media. */
@@ -15,7 +16,7 @@ export interface ProbedMedia {
 export async function probeMedia(name: string): Promise<ProbedMedia> {
   const file = mediaPath(name);
   const probed = await probeVideo(file);
-  return { file, probed, pts: await listFrameTimestamps('ffprobe', file, probed.streamIndex) };
+  return { file, probed, pts: await listFrameTimestamps(file, probed.streamIndex) };
 }
 
 /**

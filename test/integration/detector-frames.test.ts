@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
-import { FrameDecodeError, FrameDecoder, listFrameTimestamps, type FrameRange } from '../../services/detector/src/index.js';
+import { listFrameTimestamps } from '@video-detect/shared';
+import { FrameDecodeError, FrameDecoder, type FrameRange } from '../../services/detector/src/index.js';
 import { mediaFiles, planRange, probeMedia, type ProbedMedia } from '../helpers/detector-fixtures.js';
 import { mediaPath } from '../helpers/test-env.js';
 
@@ -94,7 +95,7 @@ describe('frame-exact chunk decoding (select by pts window)', () => {
       const file = path.join(dir, 'offset.mkv');
       await run('ffmpeg', ['-v', 'error', '-i', mediaPath('bottle-detection.mp4'), '-t', '12', '-c', 'copy', '-output_ts_offset', '100', file]);
       const media = await probeMedia('bottle-detection.mp4');
-      const shifted: ProbedMedia = { file, probed: { ...media.probed, streamIndex: 0 }, pts: await listFrameTimestamps('ffprobe', file, 0) };
+      const shifted: ProbedMedia = { file, probed: { ...media.probed, streamIndex: 0 }, pts: await listFrameTimestamps(file, 0) };
       assert.ok(shifted.pts[0]! >= 100, `first pts ${shifted.pts[0]}`);
       const full = await frameHashes(shifted, null);
       assert.equal(full.length, shifted.pts.length);

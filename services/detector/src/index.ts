@@ -9,7 +9,6 @@ export { detectImage } from './pipeline/detect-image.js';
 export { decodeImage, type DecodedImage } from './media/image-decoder.js';
 export { FrameDecoder, buildFfmpegArgs, type FrameRange, type FrameDecodeRequest, type DecodedFrame } from './media/frame-decoder.js';
 export { FrameDecodeError, type FrameDecodeErrorCode } from './media/frame-decode-error.js';
-export { listFrameTimestamps } from './media/frame-timestamps.js';
 export { openOnnxSession, type OnnxSession, type OnnxSessionOptions, type LoadedModel, type ExecutionProvider } from './model/onnx-session.js';
 export { recogniseModelFormat, type ModelFormat, type TensorInfo, type Dim } from './model/model-format.js';
 export { readModelFile, parseOnnxHeader, parseClassNames, type OnnxModelHeader } from './model/model-file.js';

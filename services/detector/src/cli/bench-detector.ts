@@ -1,12 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, probeVideo } from '@video-detect/shared';
+import { listFrameTimestamps, loadConfig, probeVideo } from '@video-detect/shared';
 import { toDetectedObjects } from '../decode/postprocess.js';
 import { DetectionEngine } from '../inference/detection-engine.js';
 import { InferenceClient } from '../inference/inference-client.js';
 import { FrameDecoder } from '../media/frame-decoder.js';
-import { listFrameTimestamps } from '../media/frame-timestamps.js';
 import { openOnnxSession } from '../model/onnx-session.js';
 import { detectFrames } from '../pipeline/detect-frames.js';
 import { computeLetterbox, familyInput } from '../preprocess/letterbox.js';
@@ -66,7 +65,7 @@ const note = (message: string) => console.error(`bench:detector: ${message}`);
 
 await runCli('bench:detector', async () => {
   const probed = await probeVideo(video, config.media.ffprobePath);
-  const pts = await listFrameTimestamps(config.media.ffprobePath, video, probed.streamIndex);
+  const pts = await listFrameTimestamps(video, probed.streamIndex, config.media.ffprobePath);
   const context = { cpu_threads_available: (await import('node:os')).availableParallelism(), execution_provider: config.detector.executionProvider };
 
   /** One decoded frame from the middle of the video, in the model's channel order. */

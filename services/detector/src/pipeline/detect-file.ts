@@ -1,7 +1,6 @@
-import { probeVideo } from '@video-detect/shared';
+import { listFrameTimestamps, probeVideo } from '@video-detect/shared';
 import type { PostprocessOptions } from '../inference/detection-engine.js';
 import type { InferenceClient } from '../inference/inference-client.js';
-import { listFrameTimestamps } from '../media/frame-timestamps.js';
 import { detectFrames, type DetectFramesOutcome } from './detect-frames.js';
 
 export interface DetectFileOptions {
@@ -21,7 +20,7 @@ export async function detectFile(client: InferenceClient, file: string, options:
   const probed = await probeVideo(file, options.ffprobePath);
   let timestamps: number[] | null = null;
   if (options.timestamps ?? true) {
-    const pts = await listFrameTimestamps(options.ffprobePath, file, probed.streamIndex);
+    const pts = await listFrameTimestamps(file, probed.streamIndex, options.ffprobePath);
     timestamps = pts.map((t) => Math.max(0, Math.round((t - probed.startTime) * 1e6) / 1e6));
   }
   const outcome = await detectFrames(client, {

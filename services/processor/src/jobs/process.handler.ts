@@ -1,6 +1,8 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import {
   detectJobSchema,
+  FrameListingError,
+  listFrameTimestamps,
   finishedJobRetention,
   jobIds,
   JobName,
@@ -13,7 +15,6 @@ import {
   type MergeJobData,
 } from '@video-detect/shared';
 import type { ProcessorContext } from '../context.js';
-import { FrameListingError, listFrameTimestamps } from '../media/frame-timestamps.js';
 import { planChunks } from '../planning/plan-chunks.js';
 import { sampleFrames } from '../planning/sample-frames.js';
 
