@@ -1,0 +1,252 @@
+/**
+ * `npm run bench`: what distribution costs, measured against a bare single-process loop on the
+ * same machine. Prints one JSON line per figure (median, min, max of --runs runs); notes on stderr.
+ *
+ *   npm run bench -- [--video FILE] [--model FILE.onnx] [--runs 3] [--chunk-sizes 32,128,512]
+ *                    [--only baseline,inference,pipeline,sweep,rss]
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createRedis, loadConfig, redisKeys } from '@video-detect/shared';
+import { detectFile, InferenceClient } from '@video-detect/detector';
+import { emit, figure, note, type Figure } from './bench/figures.js';
+import { ServiceStack } from './bench/service-stack.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const shared = path.resolve(repoRoot, '../shared');
+const { values: args } = parseArgs({
+  options: {
+    video: { type: 'string', default: path.join(shared, 'media/bottle-detection.mp4') },
+    model: { type: 'string', default: process.env.MODEL_PATH ?? path.join(shared, 'models/yolox_nano.onnx') },
+    runs: { type: 'string', default: '3' },
+    'chunk-sizes': { type: 'string', default: '32,128,512' },
+    only: { type: 'string', default: 'baseline,inference,pipeline,sweep,rss' },
+  },
+});
+const video = path.resolve(args.video);
+const model = path.resolve(args.model);
+const runs = Math.max(1, Number(args.runs));
+const sections = new Set(args.only.split(','));
+const context = { video: path.basename(video), model: path.basename(model), cpus: availableParallelism() };
+
+/** What each detector process runs with in the pipeline configurations we compare. */
+const detectorSetups: Array<{ detectors: number; threads: number }> = [
+  { detectors: 1, threads: 0 },
+  { detectors: 2, threads: 1 },
+];
+
+const config = loadConfig({ ...process.env, MODEL_PATH: model });
+const prefix = `bench-${randomUUID().slice(0, 8)}`;
+const storage = mkdtempSync(path.join(tmpdir(), 'vd-bench-'));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function repeat(label: string, fn: () => Promise<number>): Promise<number[]> {
+  const values: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    values.push(await fn());
+    note(`${label} run ${i + 1}/${runs}: ${values.at(-1)?.toFixed(2)}`);
+  }
+  return values;
+}
+
+/** 1. The bare loop: ffmpeg -> preprocess -> ONNX Runtime (its default threads) -> decode + NMS, no Redis. */
+async function baselineFps(): Promise<Figure> {
+  const client = await InferenceClient.start({ modelPath: model, executionProvider: 'cpu', deviceId: 0, intraOpThreads: 0, batchSize: 1 });
+  const post = { scoreThreshold: config.detector.scoreThreshold, nmsIou: config.detector.nmsIou, maxPerFrame: config.detector.maxPerFrame, classIds: null, multiLabel: false };
+  try {
+    const values = await repeat('baseline_fps', async () => {
+      const started = performance.now();
+      const { frames } = await detectFile(client, video, { ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', post });
+      return frames.length / ((performance.now() - started) / 1000);
+    });
+    return figure(values);
+  } finally {
+    await client.close();
+  }
+}
+
+/** 7. ONNX Runtime alone on pre-decoded tensors, in `processes` processes side by side. */
+async function inferenceOnlyFps(processes: number, threads: number, seconds = 12): Promise<number> {
+  const children = Array.from({ length: processes }, () =>
+    spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts/bench/inference-only.ts'), '--model', model, '--video', video, '--threads', String(threads), '--seconds', String(seconds)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
+  const lines = children.map((c) => createInterface({ input: c.stdout })[Symbol.asyncIterator]());
+  for (const l of lines) if ((await l.next()).value !== 'ready') throw new Error('inference-only worker failed to start');
+  for (const c of children) c.stdin.write('go\n');
+  let frames = 0;
+  for (const l of lines) frames += (JSON.parse(String((await l.next()).value)) as { frames: number }).frames;
+  return frames / seconds;
+}
+
+/** Sum of MEMORY USAGE over one finished video's keys and its jobs' keys, per analysed frame. */
+async function redisBytesPerFrame(videoId: string, frames: number): Promise<{ bytes: number; keys: number }> {
+  const redis = createRedis(config.redis.url, 'request');
+  try {
+    const patterns = [`${prefix}:video:${videoId}*`, `${redisKeys(prefix).bullPrefix}:*:${videoId}*`];
+    let bytes = 0;
+    let keys = 0;
+    for (const pattern of patterns) {
+      let cursor = '0';
+      do {
+        const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        for (const key of found) {
+          bytes += Number(await redis.memory('USAGE', key, 'SAMPLES', '0'));
+          keys++;
+        }
+      } while (cursor !== '0');
+    }
+    return { bytes: bytes / frames, keys };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function rssMb(pid: number): number {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  return kb / 1024;
+}
+
+async function main(): Promise<void> {
+  const port = await freePort();
+  const env = {
+    REDIS_URL: config.redis.url,
+    REDIS_PREFIX: prefix,
+    VIDEO_STORAGE_DIR: storage,
+    MODEL_PATH: model,
+    JWT_SECRET: randomUUID() + randomUUID(),
+    RATE_LIMIT_MAX: '100000',
+  };
+  const stack = new ServiceStack(repoRoot, env, port);
+  stack.start('api');
+  await stack.waitReady();
+  await stack.login();
+
+  let baseline: Figure | null = null;
+  if (sections.has('baseline')) {
+    baseline = await baselineFps();
+    emit('baseline_fps', baseline, { ...context, threads: 'default' });
+  }
+
+  const ceilings = new Map<number, Figure>();
+  if (sections.has('inference')) {
+    for (const { detectors, threads } of detectorSetups) {
+      const f = figure(await repeat(`inference_only_fps ${detectors}x${threads || 'default'}`, () => inferenceOnlyFps(detectors, threads)));
+      ceilings.set(detectors, f);
+      emit('inference_only_fps', f, { ...context, processes: detectors, threads: threads || 'default', batch_size: 1 });
+    }
+  }
+
+  /** Runs `video` through the whole stack `runs` times; returns fps and the last video's id. */
+  async function pipelineFps(detectors: number, threads: number, chunkFrames: number): Promise<{ fps: Figure; lastId: string; frames: number }> {
+    stack.start('processor', { CHUNK_FRAMES: String(chunkFrames) });
+    for (let i = 0; i < detectors; i++) stack.start('detector', { DETECTOR_INTRA_OP_THREADS: String(threads) });
+    // An untimed first video: the services are warm when timing starts, as in production.
+    await stack.waitForEnd(await stack.upload(path.join(shared, 'media/friday.mp4')));
+    let lastId = '';
+    let frames = 0;
+    const values = await repeat(`pipeline_fps ${detectors} detector(s), chunk ${chunkFrames}`, async () => {
+      const started = performance.now();
+      const id = await stack.upload(video);
+      const done = await stack.waitForEnd(id, 50);
+      if (done.status !== 'completed') throw new Error(`video ${done.status}: ${JSON.stringify(done.error)}`);
+      const seconds = (performance.now() - started) / 1000;
+      if (lastId) await stack.delete(lastId);
+      lastId = id;
+      frames = done.progress.frames_total ?? 0;
+      return frames / seconds;
+    });
+    await stack.stop('detector');
+    await stack.stop('processor');
+    return { fps: figure(values), lastId, frames };
+  }
+
+  if (sections.has('pipeline')) {
+    for (const { detectors, threads } of detectorSetups) {
+      const { fps, lastId, frames } = await pipelineFps(detectors, threads, config.jobs.chunkFrames);
+      const setup = { ...context, detectors, threads: threads || 'default', chunk_frames: config.jobs.chunkFrames };
+      emit('pipeline_fps', fps, setup);
+      if (baseline) {
+        const b = baseline.median;
+        emit('ratio', { median: +(fps.median / b).toFixed(3), min: +(fps.min / b).toFixed(3), max: +(fps.max / b).toFixed(3), runs: fps.runs }, { ...setup, baseline_fps: b });
+      }
+      const ceiling = ceilings.get(detectors);
+      if (ceiling) {
+        const c = ceiling.median;
+        emit('limit_ratio', { median: +(fps.median / c).toFixed(3), min: +(fps.min / c).toFixed(3), max: +(fps.max / c).toFixed(3), runs: fps.runs }, { ...setup, inference_only_fps: c });
+      }
+      if (detectors === 1) {
+        const { bytes, keys } = await redisBytesPerFrame(lastId, frames);
+        emit('redis_bytes_per_frame', { median: Math.round(bytes), min: Math.round(bytes), max: Math.round(bytes), runs: 1 }, { ...context, keys, frames });
+      }
+    }
+  }
+
+  if (sections.has('sweep')) {
+    const { detectors, threads } = detectorSetups.at(-1)!;
+    for (const size of args['chunk-sizes'].split(',').map(Number)) {
+      const { fps } = await pipelineFps(detectors, threads, size);
+      emit('pipeline_fps', fps, { ...context, detectors, threads, chunk_frames: size, sweep: true });
+    }
+  }
+
+  if (sections.has('rss')) {
+    // 1 GB of real video: a lossless 4 s clip, stream-copied over and over (seconds to make).
+    const segment = path.join(storage, 'segment.mp4');
+    const big = path.join(storage, 'upload-1gb.mp4');
+    spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', segment]);
+    spawnSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', '125', '-i', segment, '-c', 'copy', big]);
+    const apiPid = stack.pidOf('api');
+    const growth: number[] = [];
+    const before: number[] = [];
+    await stack.delete(await stack.upload(path.join(shared, 'media/friday.mp4'))); // warm the upload path
+    for (let i = 0; i < runs; i++) {
+      const start = rssMb(apiPid);
+      let peak = start;
+      const timer = setInterval(() => (peak = Math.max(peak, rssMb(apiPid))), 20);
+      const id = await stack.upload(big);
+      clearInterval(timer);
+      peak = Math.max(peak, rssMb(apiPid));
+      await stack.delete(id);
+      before.push(start);
+      growth.push(peak - start);
+      note(`api_rss_growth_mb run ${i + 1}/${runs}: ${start.toFixed(1)} -> ${peak.toFixed(1)} MB`);
+    }
+    const bytes = Number(spawnSync('stat', ['-c', '%s', big], { encoding: 'utf8' }).stdout);
+    emit('api_rss_growth_mb', figure(growth, 1), { upload_bytes: bytes, api_rss_before_mb: figure(before, 1).median });
+    rmSync(big, { force: true });
+  }
+
+  await stack.stop();
+}
+
+try {
+  await main();
+} finally {
+  const redis = createRedis(config.redis.url, 'request');
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+  rmSync(storage, { recursive: true, force: true });
+}

@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openAsBlob } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export type ServiceName = 'api' | 'processor' | 'detector';
+
+interface VideoStatusBody {
+  id: string;
+  status: string;
+  progress: { frames_total: number | null };
+  error: { code: string; message: string } | null;
+}
+
+/**
+ * The real services as separate processes (their builds), talking over real HTTP and Redis: what
+ * an operator runs, minus Docker.
+ */
+export class ServiceStack {
+  private readonly children: Array<{ name: ServiceName; child: ChildProcess }> = [];
+  private token = '';
+
+  constructor(
+    private readonly repoRoot: string,
+    readonly env: Record<string, string>,
+    readonly port: number,
+  ) {}
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  start(name: ServiceName, extraEnv: Record<string, string> = {}): ChildProcess {
+    const child = spawn(process.execPath, ['--enable-source-maps', path.join(this.repoRoot, `services/${name}/dist/main.js`)], {
+      env: { ...process.env, ...this.env, PORT: String(this.port), LOG_LEVEL: 'warn', ...extraEnv },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    this.children.push({ name, child });
+    return child;
+  }
+
+  async stop(name?: ServiceName): Promise<void> {
+    const targets = this.children.filter((c) => !name || c.name === name);
+    await Promise.all(
+      targets.map(
+        ({ child }) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    for (const t of targets) this.children.splice(this.children.indexOf(t), 1);
+  }
+
+  pidOf(name: ServiceName): number {
+    const found = this.children.find((c) => c.name === name)?.child.pid;
+    if (!found) throw new Error(`${name} is not running`);
+    return found;
+  }
+
+  private async call<T>(method: string, url: string, body?: unknown, expect = 200): Promise<T> {
+    const res = await fetch(`${this.baseUrl}${url}`, {
+      method,
+      headers: { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    if (res.status !== expect) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+    return (res.status === 204 ? undefined : await res.json()) as T;
+  }
+
+  async waitReady(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        if ((await fetch(`${this.baseUrl}/readyz`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error('the API did not become ready');
+      await sleep(100);
+    }
+  }
+
+  async login(): Promise<void> {
+    const credentials = { username: `bench-${process.pid}`, password: 'benchmark-password' };
+    await this.call('POST', '/api/v1/auth/register', credentials, 201);
+    this.token = (await this.call<{ access_token: string }>('POST', '/api/v1/auth/token', credentials)).access_token;
+  }
+
+  /** Streams the file as multipart (never read whole into this process). */
+  async upload(file: string, fields: Record<string, string> = {}): Promise<string> {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    form.append('video', await openAsBlob(file), path.basename(file));
+    const res = await fetch(`${this.baseUrl}/api/v1/videos`, { method: 'POST', headers: { authorization: `Bearer ${this.token}` }, body: form });
+    if (res.status !== 202) throw new Error(`upload: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { id: string }).id;
+  }
+
+  async waitForEnd(id: string, pollMs = 100): Promise<VideoStatusBody> {
+    for (;;) {
+      const video = await this.call<VideoStatusBody>('GET', `/api/v1/videos/${id}`);
+      if (video.status !== 'queued' && video.status !== 'processing') return video;
+      await sleep(pollMs);
+    }
+  }
+
+  delete(id: string): Promise<void> {
+    return this.call('DELETE', `/api/v1/videos/${id}`, undefined, 204);
+  }
+}
