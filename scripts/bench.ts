@@ -36,10 +36,10 @@ const runs = Math.max(1, Number(args.runs));
 const sections = new Set(args.only.split(','));
 const context = { video: path.basename(video), model: path.basename(model), cpus: availableParallelism() };
 
-/** What each detector process runs with in the pipeline configurations we compare. */
+/** The pipeline configurations compared: detector processes with the default DETECTOR_INTRA_OP_THREADS. */
 const detectorSetups: Array<{ detectors: number; threads: number }> = [
-  { detectors: 1, threads: 0 },
-  { detectors: 2, threads: 1 },
+  { detectors: 1, threads: loadConfig({}).detector.intraOpThreads },
+  { detectors: 2, threads: loadConfig({}).detector.intraOpThreads },
 ];
 
 const config = loadConfig({ ...process.env, MODEL_PATH: model });

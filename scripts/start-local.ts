@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -138,8 +139,12 @@ async function main(): Promise<void> {
   }
 
   const node = process.execPath;
-  for (const name of ['api', 'processor', 'detector']) {
-    services.push(run(name, node, ['--enable-source-maps', `services/${name}/dist/main.js`], env));
+  services.push(run('api', node, ['--enable-source-maps', 'services/api/dist/main.js'], env));
+  services.push(run('processor', node, ['--enable-source-maps', 'services/processor/dist/main.js'], env));
+  // One single-threaded detector per core: the fastest layout for small models (docs/scaling.md).
+  const detectors = Number(process.env.LOCAL_DETECTORS ?? availableParallelism());
+  for (let i = 1; i <= detectors; i++) {
+    services.push(run(`detector-${i}`, node, ['--enable-source-maps', 'services/detector/dist/main.js'], env));
   }
 
   process.once('SIGINT', () => void stopAll(0));

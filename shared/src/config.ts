@@ -43,7 +43,7 @@ export const envSchema = z.object({
   MODEL_PATH: z.string().min(1).default('models/yolox_nano.onnx'),
   DETECTOR_EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
   DETECTOR_DEVICE_ID: int(0).default(0),
-  DETECTOR_INTRA_OP_THREADS: int(0, 256).default(0),
+  DETECTOR_INTRA_OP_THREADS: int(0, 256).default(1),
   DETECTOR_BATCH_SIZE: int(1, 256).default(1),
   DETECTOR_CONCURRENCY: int(1, 64).default(1),
   DETECTION_SCORE_THRESHOLD: num(0, 1).default(0.3),

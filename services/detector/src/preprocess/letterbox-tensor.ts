@@ -93,6 +93,22 @@ function resizeRow(src: Uint8Array, rowStart: number, plan: ResizePlan, dw: numb
   }
 }
 
+/** Fills the canvas around the image (every pixel the resize does not write) in each plane. */
+function fillPadding(out: Float32Array, offset: number, side: number, lb: Letterbox, value: number): void {
+  const { width: dw, height: dh, padX, padY } = lb;
+  for (let c = 0; c < 3; c++) {
+    const base = offset + c * side * side;
+    out.fill(value, base, base + padY * side);
+    out.fill(value, base + (padY + dh) * side, base + side * side);
+    if (padX === 0 && dw === side) continue;
+    for (let y = padY; y < padY + dh; y++) {
+      const row = base + y * side;
+      out.fill(value, row, row + padX);
+      out.fill(value, row + padX + dw, row + side);
+    }
+  }
+}
+
 /**
  * Letterboxes one decoded frame (HWC, 3 bytes a pixel, display size, already in the model's
  * channel order) straight into `out` (CHW float32, divided by `divisor`) at `offset`: the image is
@@ -105,7 +121,7 @@ export function letterboxToTensor(src: Uint8Array, lb: Letterbox, divisor: numbe
   if (src.length !== sw * sh * 3) throw new Error(`frame has ${src.length} bytes, expected ${sw * sh * 3} (${sw}x${sh}x3)`);
   const plane = side * side;
   if (out.length < offset + 3 * plane) throw new Error('tensor buffer too small for the frame');
-  out.fill(LETTERBOX_FILL / divisor, offset, offset + 3 * plane);
+  fillPadding(out, offset, side, lb, LETTERBOX_FILL / divisor);
   // Values are divided, not multiplied by 1/255 (which would differ from Ultralytics in the last bit).
 
   if (sw === dw && sh === dh) {
