@@ -5,7 +5,6 @@ import { unauthorized } from '../http/http-error.js';
 import { JWT_ALGORITHM, JWT_ISSUER, type AuthUser } from './token-service.js';
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface User {
       id: string;
