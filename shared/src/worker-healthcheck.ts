@@ -5,6 +5,8 @@
  * hostname is its own, and workers are named `<hostname>:<pid>`, see bull.ts): the process is up,
  * reached Redis, and (for the detector) loaded its model, as the worker is created after that.
  * It does not prove the next job will succeed. Needs CLIENT LIST allowed if Redis uses ACLs.
+ * With `network_mode: host` containers share the host's hostname, so there replicas on one host
+ * cannot be told apart (the smoke test's setup); with Compose's default networking they can.
  */
 import { hostname } from 'node:os';
 import { loadConfig } from './config.js';
