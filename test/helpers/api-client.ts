@@ -1,8 +1,16 @@
+import assert from 'node:assert/strict';
 import type { Express } from 'express';
 import supertest from 'supertest';
 import { createLogger } from '@video-detect/shared';
 import { createApp, createContext, type AppContext } from '../../services/api/src/index.js';
 import { createTestEnv, type TestEnv } from './test-env.js';
+
+/** Asserts the contract's error shape: `{error: {code, message}}` with the given code and a message. */
+export function assertError(body: unknown, code: string): void {
+  const error = (body as { error?: { code?: unknown; message?: unknown } }).error;
+  assert.equal(error?.code, code, `expected error code ${code}, got ${JSON.stringify(body)}`);
+  assert.ok(typeof error.message === 'string' && error.message.length > 0, 'error message');
+}
 
 export interface TestApi {
   env: TestEnv;

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
-import { startTestApi, type TestApi } from '../helpers/api-client.js';
+import { assertError, startTestApi, type TestApi } from '../helpers/api-client.js';
 
 const secret = 'test-secret-that-is-long-enough-for-hs256-0123456789';
-
-function expectError(body: unknown, code: string) {
-  const error = (body as { error?: { code?: string; message?: string } }).error;
-  assert.equal(error?.code, code, `expected error code ${code}, got ${JSON.stringify(body)}`);
-  assert.ok(error?.message && error.message.length > 0);
-}
 
 describe('auth', () => {
   let api: TestApi;
@@ -24,9 +18,9 @@ describe('auth', () => {
     const res = await api.http().post('/api/v1/auth/register').send({ username: 'alice', password: 'password-1' }).expect(201);
     assert.equal(res.body.username, 'alice');
     assert.match(res.body.id, /^[0-9a-f-]{36}$/);
-    expectError((await api.http().post('/api/v1/auth/register').send({ username: 'ALICE', password: 'password-2' }).expect(409)).body, 'username_taken');
-    expectError((await api.http().post('/api/v1/auth/register').send({ username: 'bob', password: 'short' }).expect(400)).body, 'invalid_request');
-    expectError((await api.http().post('/api/v1/auth/register').set('content-type', 'application/json').send('{"username":').expect(400)).body, 'invalid_json');
+    assertError((await api.http().post('/api/v1/auth/register').send({ username: 'ALICE', password: 'password-2' }).expect(409)).body, 'username_taken');
+    assertError((await api.http().post('/api/v1/auth/register').send({ username: 'bob', password: 'short' }).expect(400)).body, 'invalid_request');
+    assertError((await api.http().post('/api/v1/auth/register').set('content-type', 'application/json').send('{"username":').expect(400)).body, 'invalid_json');
   });
 
   it('issues tokens and answers bad credentials the same whether or not the user exists', async () => {
@@ -37,7 +31,7 @@ describe('auth', () => {
     const wrong = await api.http().post('/api/v1/auth/token').send({ username: 'alice', password: 'wrong-password' }).expect(401);
     const unknown = await api.http().post('/api/v1/auth/token').send({ username: 'nobody', password: 'wrong-password' }).expect(401);
     assert.deepEqual(wrong.body, unknown.body);
-    expectError(wrong.body, 'invalid_credentials');
+    assertError(wrong.body, 'invalid_credentials');
   });
 
   it('rotates refresh tokens: a used one is refused', async () => {
@@ -45,7 +39,7 @@ describe('auth', () => {
     const second = await api.http().post('/api/v1/auth/refresh').send({ refresh_token: first.body.refresh_token }).expect(200);
     assert.notEqual(second.body.refresh_token, first.body.refresh_token);
     await api.http().get('/api/v1/videos').set('authorization', `Bearer ${second.body.access_token}`).expect(200);
-    expectError((await api.http().post('/api/v1/auth/refresh').send({ refresh_token: first.body.refresh_token }).expect(401)).body, 'invalid_refresh_token');
+    assertError((await api.http().post('/api/v1/auth/refresh').send({ refresh_token: first.body.refresh_token }).expect(401)).body, 'invalid_refresh_token');
     await api.http().post('/api/v1/auth/refresh').send({ refresh_token: second.body.refresh_token }).expect(200);
   });
 
@@ -74,7 +68,7 @@ describe('auth', () => {
       const res = await req;
       assert.equal(res.status, 401, `${name} token should be refused`);
       assert.match(String(res.headers['content-type']), /application\/json/);
-      expectError(res.body, 'unauthorized');
+      assertError(res.body, 'unauthorized');
     }
   });
 
@@ -82,7 +76,7 @@ describe('auth', () => {
     const closed = await startTestApi({ REGISTRATION_ENABLED: 'false' });
     try {
       const res = await closed.http().post('/api/v1/auth/register').send({ username: 'dave', password: 'password-1' }).expect(403);
-      expectError(res.body, 'registration_disabled');
+      assertError(res.body, 'registration_disabled');
     } finally {
       await closed.close();
     }

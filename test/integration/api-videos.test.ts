@@ -3,14 +3,10 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jobIds, VideoStatus, type FrameResult } from '@video-detect/shared';
-import { startTestApi, type TestApi } from '../helpers/api-client.js';
+import { assertError, startTestApi, type TestApi } from '../helpers/api-client.js';
 import { mediaPath } from '../helpers/test-env.js';
 
 const storedFiles = (api: TestApi) => readdirSync(api.env.storageDir);
-
-function errorCode(body: unknown): string | undefined {
-  return (body as { error?: { code?: string } }).error?.code;
-}
 
 describe('videos API', () => {
   let api: TestApi;
@@ -61,7 +57,7 @@ describe('videos API', () => {
     const fake = path.join(api.env.storageDir, '..', `fake-${process.pid}.mp4`);
     writeFileSync(fake, 'this is not a video\n'.repeat(100));
     const res = await api.http().post('/api/v1/videos').set('authorization', alice).attach('video', fake).expect(415);
-    assert.equal(errorCode(res.body), 'unsupported_media');
+    assertError(res.body, 'unsupported_media');
     assert.deepEqual(storedFiles(api), before);
   });
 
@@ -69,7 +65,7 @@ describe('videos API', () => {
     const before = storedFiles(api);
     const res = await api.http().post('/api/v1/videos').set('authorization', alice).attach('video', mediaPath('car-detection.mp4'));
     assert.equal(res.status, 413);
-    assert.equal(errorCode(res.body), 'file_too_large');
+    assertError(res.body, 'file_too_large');
     assert.deepEqual(storedFiles(api), before);
   });
 
@@ -84,13 +80,13 @@ describe('videos API', () => {
     for (const [field, value, message] of cases) {
       const res = await api.http().post('/api/v1/videos').set('authorization', alice).field(field, value).attach('video', mediaPath('friday.mp4'));
       assert.equal(res.status, 400, `${field}=${value}`);
-      assert.equal(errorCode(res.body), 'invalid_request');
+      assertError(res.body, 'invalid_request');
       assert.match(res.body.error.message, message);
     }
     const missing = await api.http().post('/api/v1/videos').set('authorization', alice).field('sample_fps', '1').expect(400);
-    assert.equal(errorCode(missing.body), 'missing_file');
+    assertError(missing.body, 'missing_file');
     const wrongField = await api.http().post('/api/v1/videos').set('authorization', alice).attach('file', mediaPath('friday.mp4')).expect(400);
-    assert.equal(errorCode(wrongField.body), 'unexpected_file');
+    assertError(wrongField.body, 'unexpected_file');
     assert.deepEqual(storedFiles(api), before);
   });
 
@@ -120,7 +116,7 @@ describe('videos API', () => {
     const second = await api.http().get('/api/v1/videos?offset=2&limit=2').set('authorization', alice).expect(200);
     assert.equal(second.body.items[0].id, all.body.items[2].id);
     const bad = await api.http().get('/api/v1/videos?limit=0').set('authorization', alice).expect(400);
-    assert.equal(errorCode(bad.body), 'invalid_request');
+    assertError(bad.body, 'invalid_request');
   });
 
   it('pages detections from the per-chunk result keys, with class and min_score filters', async () => {

@@ -35,7 +35,6 @@ export class VideoService {
   async toResource(record: VideoRecord): Promise<VideoResource> {
     const { framesDone, chunksDone } =
       record.status === VideoStatus.Queued ? { framesDone: 0, chunksDone: 0 } : await this.ctx.videos.getProgress(record.id);
-    const { rotation = 0, ...info } = record.video ?? {};
     return {
       id: record.id,
       status: record.status,
@@ -44,7 +43,7 @@ export class VideoService {
       created_at: record.created_at,
       started_at: record.started_at,
       completed_at: record.completed_at,
-      video: record.video ? { ...(info as Omit<typeof record.video, 'rotation'>), rotation } : null,
+      video: record.video,
       options: record.options,
       progress: {
         frames_total: record.frames_total,

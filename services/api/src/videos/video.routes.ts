@@ -72,11 +72,10 @@ export function registerVideoRoutes(routes: ApiRoutes, ctx: AppContext, uploadRa
       const user = userOf(req);
       const { ids, total } = await ctx.videos.listIds(user.id, query.offset, query.limit);
       const records = await ctx.videos.getMany(ids);
-      const items = [];
-      for (const [i, record] of records.entries()) {
-        if (record) items.push(await service.toResource(record));
-        else await ctx.videos.forgetIndexEntry(user.id, ids[i] ?? ''); // expired (RESULT_TTL_SECONDS)
-      }
+      // A missing record expired (RESULT_TTL_SECONDS): drop its index entry.
+      const expired = ids.filter((_, i) => records[i] === null);
+      await Promise.all(expired.map((id) => ctx.videos.forgetIndexEntry(user.id, id)));
+      const items = await Promise.all(records.flatMap((record) => (record ? [service.toResource(record)] : [])));
       res.json({ items, next_offset: query.offset + query.limit < total ? query.offset + query.limit : null });
     },
   });
