@@ -31,7 +31,7 @@ const decoder = new FrameDecoder({
 });
 // A handful of distinct real frames, decoded and letterboxed before the clock starts.
 const tensors = [];
-for await (const frame of decoder.frames((o) => o % 50 === 0 && o < 800)) tensors.push(engine.toTensor([frame.data], letterbox));
+for await (const frame of decoder.frames({ wanted: (o) => o % 50 === 0 && o < 800 })) tensors.push(engine.toTensor([frame.data], letterbox));
 decoder.kill();
 for (const t of tensors.slice(0, 3)) await engine.run(t);
 

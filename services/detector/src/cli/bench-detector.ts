@@ -72,7 +72,7 @@ await runCli('bench:detector', async () => {
   async function sampleFrame(pixelFormat: 'bgr24' | 'rgb24'): Promise<Uint8Array> {
     const decoder = new FrameDecoder({ ffmpegPath: config.media.ffmpegPath, file: video, streamIndex: probed.streamIndex, width: probed.width, height: probed.height, pixelFormat, range: null });
     const middle = Math.floor(pts.length / 2);
-    for await (const frame of decoder.frames((o) => o === middle)) {
+    for await (const frame of decoder.frames({ wanted: (o) => o === middle })) {
       decoder.kill();
       return frame.data;
     }
@@ -83,7 +83,7 @@ await runCli('bench:detector', async () => {
     const decoder = new FrameDecoder({ ffmpegPath: config.media.ffmpegPath, file: video, streamIndex: probed.streamIndex, width: probed.width, height: probed.height, pixelFormat, range: null });
     const started = performance.now();
     let n = 0;
-    for await (const _ of decoder.frames((o) => o < frames)) {
+    for await (const _ of decoder.frames({ wanted: (o) => o < frames })) {
       void _;
       if (++n >= frames) break;
     }

@@ -48,6 +48,8 @@ export class InferenceClient {
   private failure: Error | null = null;
 
   private readonly letterboxer: Worker;
+  /** Frame buffers the letterbox thread is done with, for the decoder to fill again. */
+  private readonly framePool: ArrayBuffer[] = [];
 
   private constructor(
     private readonly worker: Worker,
@@ -110,6 +112,15 @@ export class InferenceClient {
     });
   }
 
+  /**
+   * A buffer for one decoded frame of `bytes` bytes: one the letterbox thread has handed back when
+   * there is one (frames of a video all have the same size), else a new one.
+   */
+  frameBuffer(bytes: number): Uint8Array {
+    const pooled = this.framePool.pop();
+    return pooled && pooled.byteLength === bytes ? new Uint8Array(pooled) : new Uint8Array(bytes);
+  }
+
   /** Sends frames (their buffers are transferred: do not touch them afterwards). */
   infer(frames: ArrayBuffer[], letterbox: Letterbox, post: PostprocessOptions): Promise<InferResult> {
     if (this.failure) return Promise.reject(this.failure);
@@ -149,6 +160,11 @@ export class InferenceClient {
   }
 
   private onMessage(m: FromInferenceThread | FromLetterboxThread): void {
+    if (m.type === 'recycle') {
+      // Enough for the frames in flight (MAX_IN_FLIGHT batches); beyond that, let them go.
+      if (this.framePool.length < 8 * this.model.batchSize) this.framePool.push(...m.frames);
+      return;
+    }
     if (m.type !== 'result' && m.type !== 'error') return;
     const p = this.pending.get(m.id);
     if (!p) return;

@@ -6,7 +6,8 @@ import type { PostprocessOptions } from './detection-engine.js';
 
 /*
  * Messages between the three threads: main → letterbox thread (decoded frames) → inference thread
- * (input tensors, over a MessageChannel of their own) → main (objects).
+ * (input tensors, over a MessageChannel of their own) → main (objects). Buffers travel back the
+ * other way once used (`recycle`), so a frame or tensor costs no allocation or GC in steady state.
  */
 
 /** Main → letterbox thread. */
@@ -14,8 +15,8 @@ export type ToLetterboxThread =
   | { type: 'infer'; id: number; frames: ArrayBuffer[]; letterbox: Letterbox; post: PostprocessOptions }
   | { type: 'close' };
 
-/** Letterbox thread → main: only failures (results come from the inference thread). */
-export type FromLetterboxThread = { type: 'error'; id: number; message: string };
+/** Letterbox thread → main: frame buffers it is done with, and failures (results come from the inference thread). */
+export type FromLetterboxThread = { type: 'recycle'; frames: ArrayBuffer[] } | { type: 'error'; id: number; message: string };
 
 /** Letterbox thread → inference thread: one batch as a CHW float32 tensor. */
 export interface TensorRequest {
@@ -26,6 +27,12 @@ export interface TensorRequest {
   count: number;
   letterbox: Letterbox;
   post: PostprocessOptions;
+}
+
+/** Inference thread → letterbox thread: a tensor buffer whose run is over. */
+export interface TensorRecycle {
+  type: 'recycle';
+  tensor: ArrayBuffer;
 }
 
 /** Main → inference thread. */

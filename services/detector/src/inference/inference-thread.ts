@@ -2,7 +2,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ModelLoadError } from '../model/model-load-error.js';
 import { openOnnxSession } from '../model/onnx-session.js';
 import { DetectionEngine } from './detection-engine.js';
-import type { FromInferenceThread, InferenceThreadData, TensorRequest, ToInferenceThread } from './inference-protocol.js';
+import type { FromInferenceThread, InferenceThreadData, TensorRecycle, TensorRequest, ToInferenceThread } from './inference-protocol.js';
 
 /**
  * The inference thread: owns the ONNX Runtime session so that session.run() (native work on the
@@ -29,6 +29,7 @@ async function start(data: InferenceThreadData): Promise<DetectionEngine | null>
 
 const engine = await start(workerData as InferenceThreadData);
 if (engine) {
+  let tensors: MessagePort | null = null;
   const onTensor = async (request: TensorRequest) => {
     const started = performance.now();
     try {
@@ -37,8 +38,9 @@ if (engine) {
     } catch (err) {
       send({ type: 'error', id: request.id, message: err instanceof Error ? err.message : String(err) });
     }
+    // The run is over: the buffer goes back to the letterbox thread for a later frame.
+    tensors?.postMessage({ type: 'recycle', tensor: request.tensor } satisfies TensorRecycle, [request.tensor]);
   };
-  let tensors: MessagePort | null = null;
   parent.on('message', (message: ToInferenceThread) => {
     if (message.type === 'connect') {
       tensors = message.port;

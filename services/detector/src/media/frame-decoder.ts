@@ -29,10 +29,19 @@ export interface FrameDecodeRequest {
   range: FrameRange | null;
 }
 
+export interface FrameReadOptions {
+  /** Which ordinals to copy out and yield (the rest are read and dropped). @defaultValue all */
+  wanted?: (ordinal: number) => boolean;
+  /** Aborting kills ffmpeg and rejects. */
+  signal?: AbortSignal;
+  /** Where each yielded frame's bytes go: a pool's buffer, or a new one (the default). */
+  allocate?: (bytes: number) => Uint8Array;
+}
+
 export interface DecodedFrame {
   /** 0-based position inside the range (source index = range.startFrame + ordinal). */
   ordinal: number;
-  /** width*height*3 bytes, HWC, in `pixelFormat`; its own ArrayBuffer, so it can be transferred. */
+  /** width*height*3 bytes, HWC, in `pixelFormat`; a whole ArrayBuffer of its own, so it can be transferred. */
   data: Uint8Array;
 }
 
@@ -111,7 +120,8 @@ export class FrameDecoder {
   constructor(private readonly req: FrameDecodeRequest) {}
 
   /** The frames, in order; only those whose ordinal `wanted` accepts are copied out and yielded. */
-  async *frames(wanted: (ordinal: number) => boolean = () => true, signal?: AbortSignal): AsyncGenerator<DecodedFrame> {
+  async *frames(options: FrameReadOptions = {}): AsyncGenerator<DecodedFrame> {
+    const { wanted = () => true, signal, allocate = (bytes) => new Uint8Array(bytes) } = options;
     const { req } = this;
     const frameBytes = req.width * req.height * 3;
     const expected = req.range ? req.range.endFrame - req.range.startFrame : null;
@@ -132,12 +142,13 @@ export class FrameDecoder {
       let ordinal = 0;
       let filled = 0;
       let keep = wanted(0);
-      let frame = new Uint8Array(keep ? frameBytes : 0);
+      // Taken when the frame's first bytes arrive, so a pool has had the longest to refill.
+      let frame: Uint8Array | null = null;
       for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
         let pos = 0;
         while (pos < chunk.length) {
           const n = Math.min(frameBytes - filled, chunk.length - pos);
-          if (keep) frame.set(chunk.subarray(pos, pos + n), filled);
+          if (keep) (frame ??= allocate(frameBytes)).set(chunk.subarray(pos, pos + n), filled);
           filled += n;
           pos += n;
           if (filled < frameBytes) continue;
@@ -145,11 +156,11 @@ export class FrameDecoder {
             throw new FrameDecodeError('FRAME_COUNT_MISMATCH', `ffmpeg returned more than the ${expected} ${where} (the select window holds extra frames)`);
           }
           this.framesRead = ordinal + 1;
-          if (keep) yield { ordinal, data: frame };
+          if (frame) yield { ordinal, data: frame };
           ordinal++;
           filled = 0;
           keep = wanted(ordinal);
-          frame = new Uint8Array(keep ? frameBytes : 0);
+          frame = null;
         }
       }
       const result = await exited;

@@ -88,7 +88,7 @@ export async function detectFrames(client: InferenceClient, req: DetectFramesReq
   let stopped = false;
   try {
     const wanted = wantedOrdinals ? (o: number) => wantedOrdinals.has(o) : () => true;
-    for await (const frame of decoder.frames(wanted, req.signal)) {
+    for await (const frame of decoder.frames({ wanted, signal: req.signal, allocate: (bytes) => client.frameBuffer(bytes) })) {
       const position = wantedOrdinals ? wantedOrdinals.get(frame.ordinal)! : frame.ordinal;
       batch.push({ index: start + frame.ordinal, timestamp: req.timestamps?.[position] ?? 0, data: frame.data });
       if (batch.length >= model.batchSize) flush();
