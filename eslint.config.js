@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'node_modules/**', 'video_storage/**', 'models/**'] },
+  { ignores: ['**/dist/**', 'services/detector/assembly/**', 'node_modules/**', 'video_storage/**', 'models/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
@@ -19,6 +19,8 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       // Type-only namespaces stay allowed: augmenting passport's global Express.User needs one.
       '@typescript-eslint/no-namespace': ['error', { allowDeclarations: true }],
+      // A path reference pulls in an ambient declaration file (the detector's WebAssembly types).
+      '@typescript-eslint/triple-slash-reference': ['error', { path: 'always', types: 'prefer-import', lib: 'always' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
     },
   },

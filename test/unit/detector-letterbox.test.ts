@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { computeLetterbox, letterboxToTensor, linearTaps, roundHalfEven, toSourceX, toSourceY } from '../../services/detector/src/index.js';
+import { computeLetterbox, letterboxToTensor, linearTaps, roundHalfEven, toSourceX, toSourceY, type Letterbox } from '../../services/detector/src/index.js';
 
 describe('computeLetterbox', () => {
   it('YOLOX: r = min(S/h, S/w), size truncated, top-left', () => {
@@ -39,7 +39,7 @@ describe('computeLetterbox', () => {
   });
 });
 
-describe('letterboxToTensor (cv2.resize INTER_LINEAR, fixed point)', () => {
+describe('letterboxToTensor (cv2.resize INTER_LINEAR, fixed point, WebAssembly)', () => {
   it('computes OpenCV taps: half-pixel centres, clamped borders, 11-bit weights', () => {
     const t = linearTaps(4, 2);
     // Exact 2x: fx = (d + 0.5) * 2 - 0.5 = 0.5, 2.5.
@@ -73,8 +73,59 @@ describe('letterboxToTensor (cv2.resize INTER_LINEAR, fixed point)', () => {
     assert.deepEqual([...out.subarray(0, 4)], [25 / 255, 45 / 255, 114 / 255, 114 / 255].map(Math.fround));
   });
 
+  it('matches the plain per-pixel formula on random frames of every shape (SIMD tails, row reuse, both families)', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+    // The test videos' sizes at the real input size, then random shapes on small canvases.
+    const shapes: Array<[number, number, number[]]> = [[640, 360, [416]], [832, 468, [416]], [320, 568, [416]], [416, 234, [416]], [1, 1, [31]], [3, 2, [31]], [5, 7, [31]]];
+    for (let k = 0; k < 40; k++) shapes.push([1 + Math.floor(random() * 200), 1 + Math.floor(random() * 200), [31, 64]]);
+    for (const [w, h, sides] of shapes) {
+      const src = Uint8Array.from({ length: w * h * 3 }, () => Math.floor(random() * 256));
+      for (const family of ['yolox', 'yolov8'] as const) {
+        for (const side of sides) {
+          const lb = computeLetterbox(family, w, h, side);
+          const divisor = family === 'yolox' ? 1 : 255;
+          const out = new Float32Array(3 * side * side).fill(-1);
+          letterboxToTensor(src, lb, divisor, out);
+          const expected = referenceLetterbox(src, lb, divisor);
+          const at = out.findIndex((v, i) => v !== expected[i]);
+          assert.equal(at, -1, `${w}x${h} -> ${family} ${side}: value ${at} is ${out[at]}, expected ${expected[at]}`);
+        }
+      }
+    }
+  });
+
   it('refuses a frame of the wrong size', () => {
     const lb = computeLetterbox('yolox', 4, 4, 32);
     assert.throws(() => letterboxToTensor(new Uint8Array(10), lb, 1, new Float32Array(3 * 32 * 32)), /expected 48/);
   });
 });
+
+/**
+ * OpenCV's INTER_LINEAR on uint8, one output value at a time and nothing else: the horizontal
+ * fixed-point pass for both source rows, then the vertical pass's rounding; an exact 2x reduction
+ * is INTER_AREA's rounded 2x2 average; the same size is a copy.
+ */
+function referenceLetterbox(src: Uint8Array, lb: Letterbox, divisor: number): Float32Array {
+  const { srcWidth: sw, srcHeight: sh, width: dw, height: dh, inputSize: side, padX, padY } = lb;
+  const plane = side * side;
+  const out = new Float32Array(3 * plane).fill(114 / divisor);
+  const at = (x: number, y: number, c: number) => src[(y * sw + x) * 3 + c]!;
+  const xs = linearTaps(sw, dw);
+  const ys = linearTaps(sh, dh, false);
+  for (let y = 0; y < dh; y++) {
+    for (let x = 0; x < dw; x++) {
+      for (let c = 0; c < 3; c++) {
+        let v: number;
+        if (sw === dw && sh === dh) v = at(x, y, c);
+        else if (sw === 2 * dw && sh === 2 * dh) v = (at(2 * x, 2 * y, c) + at(2 * x + 1, 2 * y, c) + at(2 * x, 2 * y + 1, c) + at(2 * x + 1, 2 * y + 1, c) + 2) >> 2;
+        else {
+          const row = (sy: number) => at(xs.i0[x]!, sy, c) * xs.w0[x]! + at(xs.i1[x]!, sy, c) * xs.w1[x]!;
+          v = ((((row(ys.i0[y]!) >> 4) * ys.w0[y]!) >> 16) + (((row(ys.i1[y]!) >> 4) * ys.w1[y]!) >> 16) + 2) >> 2;
+        }
+        out[c * plane + (y + padY) * side + x + padX] = v / divisor;
+      }
+    }
+  }
+  return out;
+}

@@ -1,3 +1,6 @@
+/// <reference path="./webassembly.d.ts" />
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { LETTERBOX_FILL, type Letterbox } from './letterbox.js';
 
 /** OpenCV's fixed-point resize coefficients: 11 fractional bits. */
@@ -56,146 +59,88 @@ export function linearTaps(srcSize: number, dstSize: number, clampWeights = true
   return taps;
 }
 
-interface ResizePlan {
-  xs: LinearTaps;
-  ys: LinearTaps;
-  /** Source byte offsets of each output column's two taps (x * 3). */
-  x0: Int32Array;
-  x1: Int32Array;
+/** What assembly/letterbox.ts exports. */
+interface LetterboxWasm {
+  memory: WebAssembly.Memory;
+  letterbox(src: number, sw: number, sh: number, taps: number, rows: number, out: number, side: number, dw: number, dh: number, padX: number, padY: number, divisor: number, fill: number): void;
 }
 
-/** Taps depend only on the geometry, which is the same for every frame of a video: keep a few. */
-const plans = new Map<string, ResizePlan>();
-function resizePlan(sw: number, sh: number, dw: number, dh: number): ResizePlan {
-  const key = `${sw}x${sh}>${dw}x${dh}`;
-  let plan = plans.get(key);
-  if (!plan) {
-    const xs = linearTaps(sw, dw);
-    plan = { xs, ys: linearTaps(sh, dh, false), x0: xs.i0.map((i) => i * 3), x1: xs.i1.map((i) => i * 3) };
-    if (plans.size >= 16) plans.clear();
-    plans.set(key, plan);
+/** Built next to the compiled JS (dist/wasm); the same path from src/ when run through tsx. */
+const wasmFile = new URL('../../dist/wasm/letterbox.wasm', import.meta.url);
+let wasm: LetterboxWasm | null = null;
+
+function loadWasm(): LetterboxWasm {
+  if (wasm) return wasm;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(wasmFile);
+  } catch (err) {
+    throw new Error(`the letterbox module ${fileURLToPath(wasmFile)} is missing (${(err as NodeJS.ErrnoException).code}): build it with npm run build`);
   }
-  return plan;
+  wasm = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as LetterboxWasm;
+  return wasm;
 }
 
-/** One source row resized horizontally: 3 channels interleaved, fixed point (weights sum 2048). */
-function resizeRow(src: Uint8Array, rowStart: number, plan: ResizePlan, dw: number, row: Int32Array): void {
-  const { x0, x1 } = plan;
-  const { w0, w1 } = plan.xs;
-  for (let x = 0, i = 0; x < dw; x++, i += 3) {
-    const p0 = rowStart + x0[x]!;
-    const p1 = rowStart + x1[x]!;
-    const a0 = w0[x]!;
-    const a1 = w1[x]!;
-    row[i] = src[p0]! * a0 + src[p1]! * a1;
-    row[i + 1] = src[p0 + 1]! * a0 + src[p1 + 1]! * a1;
-    row[i + 2] = src[p0 + 2]! * a0 + src[p1 + 2]! * a1;
-  }
+/** Where the module's inputs and output sit in its memory, for one frame geometry. */
+interface Layout {
+  key: string;
+  taps: number;
+  rows: number;
+  src: number;
+  out: number;
 }
+let layout: Layout | null = null;
 
-/** Fills the canvas around the image (every pixel the resize does not write) in each plane. */
-function fillPadding(out: Float32Array, offset: number, side: number, lb: Letterbox, value: number): void {
-  const { width: dw, height: dh, padX, padY } = lb;
-  for (let c = 0; c < 3; c++) {
-    const base = offset + c * side * side;
-    out.fill(value, base, base + padY * side);
-    out.fill(value, base + (padY + dh) * side, base + side * side);
-    if (padX === 0 && dw === side) continue;
-    for (let y = padY; y < padY + dh; y++) {
-      const row = base + y * side;
-      out.fill(value, row, row + padX);
-      out.fill(value, row + padX + dw, row + side);
-    }
-  }
+const align16 = (n: number) => Math.ceil(n / 16) * 16;
+
+/**
+ * Lays out (and grows) the module's memory for this geometry and writes the taps; kept while the
+ * geometry stays the same, which it does for every frame of a video.
+ */
+function prepare(m: LetterboxWasm, lb: Letterbox): Layout {
+  const { srcWidth: sw, srcHeight: sh, width: dw, height: dh, inputSize: side } = lb;
+  const key = `${sw}x${sh}>${dw}x${dh}@${side}`;
+  if (layout?.key === key) return layout;
+  const taps = 16;
+  const rows = align16(taps + 4 * 4 * (dw + dh));
+  // Each buffer is followed by slack: the SIMD loops read and write up to 16 bytes past the end.
+  const src = align16(rows + 2 * 4 * (dw * 3 + 4) + 16);
+  const out = align16(src + sw * sh * 3 + 16);
+  const end = out + 3 * side * side * 4;
+  const pages = Math.ceil(end / 65536) - m.memory.buffer.byteLength / 65536;
+  if (pages > 0) m.memory.grow(pages);
+  const xs = linearTaps(sw, dw);
+  const ys = linearTaps(sh, dh, false);
+  const tables = new Int32Array(m.memory.buffer, taps, 4 * (dw + dh));
+  tables.set(xs.i0.map((i) => i * 3), 0);
+  tables.set(xs.i1.map((i) => i * 3), dw);
+  tables.set(xs.w0, 2 * dw);
+  tables.set(xs.w1, 3 * dw);
+  tables.set(ys.i0, 4 * dw);
+  tables.set(ys.i1, 4 * dw + dh);
+  tables.set(ys.w0, 4 * dw + 2 * dh);
+  tables.set(ys.w1, 4 * dw + 3 * dh);
+  layout = { key, taps, rows, src, out };
+  return layout;
 }
 
 /**
  * Letterboxes one decoded frame (HWC, 3 bytes a pixel, display size, already in the model's
- * channel order) straight into `out` (CHW float32, divided by `divisor`) at `offset`: the image is
- * resized as cv2.resize(INTER_LINEAR) does it on uint8 — the same fixed-point arithmetic, so our
- * input matches the models' reference preprocessing bit for bit — and the rest is filled with 114.
- * (An exact 2x reduction is a 2x2 average, as OpenCV switches to INTER_AREA there.)
+ * channel order) into `out` (CHW float32, divided by `divisor`) at `offset`: the image is resized as
+ * cv2.resize(INTER_LINEAR) does it on uint8 — the same fixed-point arithmetic, so our input matches
+ * the models' reference preprocessing bit for bit — and the rest is filled with 114. (An exact 2x
+ * reduction is a 2x2 average, as OpenCV switches to INTER_AREA there.) The work is done by a small
+ * WebAssembly SIMD module (assembly/letterbox.ts): in plain JS it cost several times the time.
  */
 export function letterboxToTensor(src: Uint8Array, lb: Letterbox, divisor: number, out: Float32Array, offset = 0): void {
-  const { srcWidth: sw, srcHeight: sh, width: dw, height: dh, inputSize: side, padX, padY } = lb;
+  const { srcWidth: sw, srcHeight: sh, inputSize: side } = lb;
   if (src.length !== sw * sh * 3) throw new Error(`frame has ${src.length} bytes, expected ${sw * sh * 3} (${sw}x${sh}x3)`);
-  const plane = side * side;
-  if (out.length < offset + 3 * plane) throw new Error('tensor buffer too small for the frame');
-  fillPadding(out, offset, side, lb, LETTERBOX_FILL / divisor);
+  const size = 3 * side * side;
+  if (out.length < offset + size) throw new Error('tensor buffer too small for the frame');
+  const m = loadWasm();
+  const at = prepare(m, lb);
+  new Uint8Array(m.memory.buffer, at.src, src.length).set(src);
   // Values are divided, not multiplied by 1/255 (which would differ from Ultralytics in the last bit).
-
-  if (sw === dw && sh === dh) {
-    // Same size: cv2.resize is the identity; only the layout changes.
-    for (let y = 0; y < dh; y++) {
-      let o = offset + (y + padY) * side + padX;
-      for (let i = y * sw * 3, end = i + sw * 3; i < end; i += 3, o++) {
-        out[o] = src[i]! / divisor;
-        out[o + plane] = src[i + 1]! / divisor;
-        out[o + 2 * plane] = src[i + 2]! / divisor;
-      }
-    }
-    return;
-  }
-
-  if (sw === dw * 2 && sh === dh * 2) {
-    const stride = sw * 3;
-    for (let y = 0; y < dh; y++) {
-      const r0 = 2 * y * stride;
-      const r1 = r0 + stride;
-      let o = offset + (y + padY) * side + padX;
-      for (let x = 0, i = 0; x < dw; x++, i += 6, o++) {
-        out[o] = ((src[r0 + i]! + src[r0 + i + 3]! + src[r1 + i]! + src[r1 + i + 3]! + 2) >> 2) / divisor;
-        out[o + plane] = ((src[r0 + i + 1]! + src[r0 + i + 4]! + src[r1 + i + 1]! + src[r1 + i + 4]! + 2) >> 2) / divisor;
-        out[o + 2 * plane] = ((src[r0 + i + 2]! + src[r0 + i + 5]! + src[r1 + i + 2]! + src[r1 + i + 5]! + 2) >> 2) / divisor;
-      }
-    }
-    return;
-  }
-
-  const plan = resizePlan(sw, sh, dw, dh);
-  const { ys } = plan;
-  // Horizontally resized source rows, reused while consecutive output rows share them (upscaling).
-  const rowA = new Int32Array(dw * 3);
-  const rowB = new Int32Array(dw * 3);
-  let rowAIndex = -1;
-  let rowBIndex = -1;
-  const rowFor = (sy: number, other: number): Int32Array => {
-    if (sy === rowAIndex) return rowA;
-    if (sy === rowBIndex) return rowB;
-    // Overwrite the slot the other tap does not use.
-    if (rowAIndex !== other) {
-      resizeRow(src, sy * sw * 3, plan, dw, rowA);
-      rowAIndex = sy;
-      return rowA;
-    }
-    resizeRow(src, sy * sw * 3, plan, dw, rowB);
-    rowBIndex = sy;
-    return rowB;
-  };
-  for (let y = 0; y < dh; y++) {
-    const sy0 = ys.i0[y]!;
-    const sy1 = ys.i1[y]!;
-    const r0 = rowFor(sy0, sy1);
-    const r1 = rowFor(sy1, sy0);
-    const b0 = ys.w0[y]!;
-    const b1 = ys.w1[y]!;
-    const o = offset + (y + padY) * side + padX;
-    // OpenCV's (SIMD) vertical pass: >>4 to int16, multiply-high by each weight, round >>2. With
-    // weights summing to 2048 the result cannot leave 0..255, so no clamping is needed.
-    const o1 = o + plane;
-    const o2 = o + 2 * plane;
-    if (divisor === 1) {
-      for (let x = 0, i = 0; x < dw; x++, i += 3) {
-        out[o + x] = ((((r0[i]! >> 4) * b0) >> 16) + (((r1[i]! >> 4) * b1) >> 16) + 2) >> 2;
-        out[o1 + x] = ((((r0[i + 1]! >> 4) * b0) >> 16) + (((r1[i + 1]! >> 4) * b1) >> 16) + 2) >> 2;
-        out[o2 + x] = ((((r0[i + 2]! >> 4) * b0) >> 16) + (((r1[i + 2]! >> 4) * b1) >> 16) + 2) >> 2;
-      }
-    } else {
-      for (let x = 0, i = 0; x < dw; x++, i += 3) {
-        out[o + x] = (((((r0[i]! >> 4) * b0) >> 16) + (((r1[i]! >> 4) * b1) >> 16) + 2) >> 2) / divisor;
-        out[o1 + x] = (((((r0[i + 1]! >> 4) * b0) >> 16) + (((r1[i + 1]! >> 4) * b1) >> 16) + 2) >> 2) / divisor;
-        out[o2 + x] = (((((r0[i + 2]! >> 4) * b0) >> 16) + (((r1[i + 2]! >> 4) * b1) >> 16) + 2) >> 2) / divisor;
-      }
-    }
-  }
+  m.letterbox(at.src, sw, sh, at.taps, at.rows, at.out, side, lb.width, lb.height, lb.padX, lb.padY, divisor, LETTERBOX_FILL / divisor);
+  out.set(new Float32Array(m.memory.buffer, at.out, size), offset);
 }
