@@ -1,6 +1,6 @@
 export { startDetector, startInference, type RunningDetector } from './detector.js';
 export { createDetectHandler, type DetectHandlerDeps } from './jobs/detect.handler.js';
-export { InferenceClient, type InferResult } from './inference/inference-client.js';
+export { InferenceClient } from './inference/inference-client.js';
 export { DetectionEngine, type PostprocessOptions } from './inference/detection-engine.js';
 export type { ModelSummary } from './inference/inference-protocol.js';
 export { detectFrames, type DetectFramesRequest, type DetectFramesOutcome } from './pipeline/detect-frames.js';

@@ -89,15 +89,6 @@ export class DetectionEngine {
     });
   }
 
-  /** Like detect(), for one batch already letterboxed into `data` (CHW float32; `count` real images). */
-  detectTensor(data: Float32Array, count: number, letterbox: Letterbox, post: PostprocessOptions): Promise<DetectedObject[][]> {
-    return this.enqueue(async () => {
-      const n = data.length / (this.side * this.side * 3);
-      const output = await this.run(new ort.Tensor('float32', data, [n, 3, this.side, this.side]));
-      return this.decodeAll(output, count, letterbox, post);
-    });
-  }
-
   private decodeAll(output: ort.Tensor, count: number, letterbox: Letterbox, post: PostprocessOptions): DetectedObject[][] {
     const decodeOptions: DecodeOptions = {
       scoreThreshold: post.scoreThreshold,

@@ -1,17 +1,18 @@
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { ModelLoadError } from '../model/model-load-error.js';
 import { openOnnxSession } from '../model/onnx-session.js';
 import { DetectionEngine } from './detection-engine.js';
-import type { FromInferenceThread, InferenceThreadData, TensorRecycle, TensorRequest, ToInferenceThread } from './inference-protocol.js';
+import type { FromInferenceThread, InferenceThreadData, ToInferenceThread } from './inference-protocol.js';
 
 /**
  * The inference thread: owns the ONNX Runtime session so that session.run() (native work on the
- * calling thread) never blocks the main event loop, where BullMQ renews its job locks. Tensors
- * arrive from the letterbox thread; objects go to the main thread.
+ * calling thread) never blocks the main event loop, where BullMQ renews its job locks. Decoded
+ * frames arrive from the main thread; it letterboxes them (WebAssembly, well under a millisecond a
+ * frame), runs the model, decodes, and answers with plain objects and the frame buffers.
  */
 const parent = parentPort;
 if (!parent) throw new Error('inference-thread.ts must run as a worker thread');
-const send = (message: FromInferenceThread) => parent.postMessage(message);
+const send = (message: FromInferenceThread, transfer: ArrayBuffer[] = []) => parent.postMessage(message, transfer);
 
 async function start(data: InferenceThreadData): Promise<DetectionEngine | null> {
   try {
@@ -29,28 +30,18 @@ async function start(data: InferenceThreadData): Promise<DetectionEngine | null>
 
 const engine = await start(workerData as InferenceThreadData);
 if (engine) {
-  let tensors: MessagePort | null = null;
-  const onTensor = async (request: TensorRequest) => {
-    const started = performance.now();
-    try {
-      const objects = await engine.detectTensor(new Float32Array(request.tensor), request.count, request.letterbox, request.post);
-      send({ type: 'result', id: request.id, objects, inferMs: performance.now() - started });
-    } catch (err) {
-      send({ type: 'error', id: request.id, message: err instanceof Error ? err.message : String(err) });
-    }
-    // The run is over: the buffer goes back to the letterbox thread for a later frame.
-    tensors?.postMessage({ type: 'recycle', tensor: request.tensor } satisfies TensorRecycle, [request.tensor]);
-  };
   parent.on('message', (message: ToInferenceThread) => {
-    if (message.type === 'connect') {
-      tensors = message.port;
-      tensors.on('message', (request: TensorRequest) => void onTensor(request));
+    if (message.type === 'infer') {
+      const { id, frames } = message;
+      engine.detect(frames.map((f) => new Uint8Array(f)), message.letterbox, message.post).then(
+        (objects) => send({ type: 'result', id, objects, frames }, frames),
+        (err: unknown) => send({ type: 'error', id, message: err instanceof Error ? err.message : String(err), frames }, frames),
+      );
       return;
     }
     // The engine queues runs: this releases the session after the last one.
     void engine.release().then(() => {
       send({ type: 'closed' });
-      tensors?.close();
       parent.close();
     });
   });

@@ -33,8 +33,6 @@ export interface DetectFramesOutcome {
   stopped: boolean;
   /** Frames ffmpeg delivered (analysed or skipped by sampling). */
   framesDecoded: number;
-  /** Sum of the inference thread's time on this request's frames, ms. */
-  inferMs: number;
 }
 
 /** How many batches may wait at the inference thread: enough that decoding stays ahead of it. */
@@ -62,7 +60,6 @@ export async function detectFrames(client: InferenceClient, req: DetectFramesReq
 
   const results: FrameResult[] = [];
   const inFlight: Array<{ promise: Promise<void> }> = [];
-  let inferMs = 0;
   let batch: Array<{ index: number; timestamp: number; data: Uint8Array }> = [];
   const flush = () => {
     if (batch.length === 0) return;
@@ -74,9 +71,8 @@ export async function detectFrames(client: InferenceClient, req: DetectFramesReq
         letterbox,
         req.post,
       )
-      .then((r) => {
-        inferMs += r.inferMs;
-        frames.forEach((f, i) => results.push({ index: f.index, timestamp: f.timestamp, objects: r.objects[i] ?? [] }));
+      .then((objects) => {
+        frames.forEach((f, i) => results.push({ index: f.index, timestamp: f.timestamp, objects: objects[i] ?? [] }));
       });
     // Observed later with await; this keeps a failure from being an unhandled rejection meanwhile.
     promise.catch(() => undefined);
@@ -109,5 +105,5 @@ export async function detectFrames(client: InferenceClient, req: DetectFramesReq
     await Promise.allSettled(inFlight.map((f) => f.promise));
   }
   results.sort((a, b) => a.index - b.index);
-  return { frames: results, stopped, framesDecoded: decoder.framesRead, inferMs };
+  return { frames: results, stopped, framesDecoded: decoder.framesRead };
 }

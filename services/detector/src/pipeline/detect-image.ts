@@ -13,6 +13,6 @@ export async function detectImage(
   const { format } = client.model;
   const image = await decodeImage(file, familyInput[format.family].pixelFormat);
   const letterbox = computeLetterbox(format.family, image.width, image.height, format.inputSize);
-  const { objects } = await client.infer([image.data.buffer as ArrayBuffer], letterbox, post);
+  const objects = await client.infer([image.data.buffer as ArrayBuffer], letterbox, post);
   return { objects: objects[0] ?? [], width: image.width, height: image.height };
 }
