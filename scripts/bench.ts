@@ -87,7 +87,7 @@ async function baselineFps(): Promise<Figure> {
 /** 7. ONNX Runtime alone on pre-decoded tensors, in `processes` processes side by side. */
 async function inferenceOnlyFps(processes: number, threads: number, seconds = 12): Promise<number> {
   const children = Array.from({ length: processes }, () =>
-    spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts/bench/inference-only.ts'), '--model', model, '--video', video, '--threads', String(threads), '--seconds', String(seconds)], {
+    spawn(process.execPath, ['--single-threaded-gc', '--import', 'tsx', path.join(repoRoot, 'scripts/bench/inference-only.ts'), '--model', model, '--video', video, '--threads', String(threads), '--seconds', String(seconds)], {
       stdio: ['pipe', 'pipe', 'inherit'],
     }),
   );

@@ -11,7 +11,8 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ConfigError, createRedis, loadConfig } from '@video-detect/shared';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, createRedis, loadConfig, serviceNodeArgs } from '@video-detect/shared';
 
 const MODEL_URL = 'https://github.com/Megvii-BaseDetection/YOLOX/releases/download/0.1.1rc0/yolox_nano.onnx';
 const MODEL_SHA256 = 'c789161ed43c8269fcd4e67c67eeeb4e80c622da2eb296a20bc6007bd18a0b7d';
@@ -69,6 +70,7 @@ function freePort(): Promise<number> {
   });
 }
 
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const services: ChildProcess[] = [];
 let privateRedis: ChildProcess | null = null;
 let stopping = false;
@@ -139,12 +141,12 @@ async function main(): Promise<void> {
   }
 
   const node = process.execPath;
-  services.push(run('api', node, ['--enable-source-maps', 'services/api/dist/main.js'], env));
-  services.push(run('processor', node, ['--enable-source-maps', 'services/processor/dist/main.js'], env));
+  services.push(run('api', node, serviceNodeArgs('api', repoRoot), env));
+  services.push(run('processor', node, serviceNodeArgs('processor', repoRoot), env));
   // One single-threaded detector per core: the fastest layout for small models (docs/scaling.md).
   const detectors = Number(process.env.LOCAL_DETECTORS ?? availableParallelism());
   for (let i = 1; i <= detectors; i++) {
-    services.push(run(`detector-${i}`, node, ['--enable-source-maps', 'services/detector/dist/main.js'], env));
+    services.push(run(`detector-${i}`, node, serviceNodeArgs('detector', repoRoot), env));
   }
 
   process.once('SIGINT', () => void stopAll(0));

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openAsBlob } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { serviceNodeArgs, type ServiceName } from '@video-detect/shared';
 
-export type ServiceName = 'api' | 'processor' | 'detector';
 
 interface VideoStatusBody {
   id: string;
@@ -31,7 +31,7 @@ export class ServiceStack {
   }
 
   start(name: ServiceName, extraEnv: Record<string, string> = {}): ChildProcess {
-    const child = spawn(process.execPath, ['--enable-source-maps', path.join(this.repoRoot, `services/${name}/dist/main.js`)], {
+    const child = spawn(process.execPath, serviceNodeArgs(name, this.repoRoot), {
       env: { ...process.env, ...this.env, PORT: String(this.port), LOG_LEVEL: 'warn', ...extraEnv },
       stdio: ['ignore', 'ignore', 'inherit'],
     });

@@ -12,3 +12,4 @@ export * from './storage.js';
 export * from './video-record.js';
 export * from './video-store.js';
 export * from './bull.js';
+export * from './service-command.js';

@@ -1,7 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FrameResult } from '@video-detect/shared';
+import { serviceNodeArgs, type FrameResult } from '@video-detect/shared';
 import { startTestApi, type TestApi } from './api-client.js';
 import { repoRoot } from './test-env.js';
 
@@ -35,7 +34,7 @@ export class TestStack {
 
   /** Starts a service process (`processor` or `detector`) from its build. */
   spawnService(name: 'processor' | 'detector', extraEnv: Record<string, string> = {}): ChildProcess {
-    const child = spawn(process.execPath, ['--enable-source-maps', path.join(repoRoot, `services/${name}/dist/main.js`)], {
+    const child = spawn(process.execPath, serviceNodeArgs(name, repoRoot), {
       cwd: repoRoot,
       env: { ...process.env, ...this.api.env.vars, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
