@@ -54,20 +54,17 @@ function seconds(t: number): string {
 export function buildFfmpegArgs(req: FrameDecodeRequest): string[] {
   const { range } = req;
   const filters: string[] = [];
-  if (range && (range.selectFrom !== null || range.selectTo !== null)) {
-    const terms = [
-      ...(range.selectFrom !== null ? [`gte(t,${seconds(range.selectFrom)})`] : []),
-      ...(range.selectTo !== null ? [`lt(t,${seconds(range.selectTo)})`] : []),
-    ];
-    filters.push(`select='${terms.join('*')}'`);
-  }
+  if (range && range.selectFrom !== null) filters.push(`select='gte(t,${seconds(range.selectFrom)})'`);
+  // The end by trim, not select: trim drops the same frames (pts >= end) but then ends the stream,
+  // so ffmpeg stops decoding there instead of reading the rest of the file to drop it.
+  if (range && range.selectTo !== null) filters.push(`trim=end=${seconds(range.selectTo)}`);
   // Colour conversion only: the letterbox resize is done exactly as OpenCV does it, in the
   // inference thread (see preprocess/letterbox-tensor.ts for why not ffmpeg's scaler).
   filters.push(`format=${req.pixelFormat}`);
   const seek =
     range && range.seekTo > 0
       ? // -seek_timestamp: -ss is a stream timestamp like selectFrom (not offset by the file's start
-        // time). -noaccurate_seek: no trim before our select, which alone decides which frames pass.
+        // time). -noaccurate_seek: no trim of ffmpeg's own; select and trim above decide which frames pass.
         ['-seek_timestamp', '1', '-noaccurate_seek', '-ss', seconds(range.seekTo)]
       : [];
   return [
