@@ -12,4 +12,5 @@ export * from './storage.js';
 export * from './video-record.js';
 export * from './video-store.js';
 export * from './bull.js';
+export * from './chunk-layout.js';
 export * from './service-command.js';

@@ -27,15 +27,16 @@ describe('planChunks', () => {
   it('covers every analysed frame exactly once with frame-exact, midpoint time windows', () => {
     const pts = cfr(10, 10, 0.5);
     const chunks = planChunks({ pts, analysed: sampleFrames(pts, null), chunkFrames: 4, startTime: 0.5 });
-    assert.deepEqual(chunks.map((c) => [c.startFrame, c.endFrame]), [[0, 4], [4, 8], [8, 10]]);
-    assert.deepEqual(chunks.map((c) => c.frames), [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    // At most 4 a chunk, as even as possible: 4, 3, 3.
+    assert.deepEqual(chunks.map((c) => [c.startFrame, c.endFrame]), [[0, 4], [4, 7], [7, 10]]);
+    assert.deepEqual(chunks.map((c) => c.frames), [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]);
     assert.equal(chunks[0]?.selectFrom, null);
     assert.equal(chunks[0]?.selectTo, 0.85);
     assert.equal(chunks[1]?.selectFrom, 0.85);
     assert.equal(chunks[2]?.selectTo, null);
     assert.deepEqual(chunks[0]?.timestamps, [0, 0.1, 0.2, 0.3]);
-    // seek: a stream timestamp one second before the window (1.25 s)
-    assert.equal(chunks[2]?.seekTo, 0.25);
+    // seek: a stream timestamp one second before the window (1.15 s)
+    assert.equal(chunks[2]?.seekTo, 0.15);
     assert.equal(chunks[1]?.seekTo, 0);
     for (const c of chunks) assert.equal(c.frames.length, c.timestamps.length);
   });

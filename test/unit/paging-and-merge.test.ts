@@ -1,18 +1,44 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { FrameResult } from '@video-detect/shared';
+import { ChunkLayout, type FrameResult } from '@video-detect/shared';
 import { filterObjects, planPage } from '../../services/api/src/videos/detections-page.js';
 import { ChunkResultMerger } from '../../services/processor/src/jobs/merge-chunk-results.js';
 
+describe('ChunkLayout', () => {
+  it('splits into as few chunks as the maximum allows, sizes differing by at most one', () => {
+    const sizes = (total: number, max: number) => {
+      const l = new ChunkLayout(total, max);
+      return Array.from({ length: l.count }, (_, i) => l.size(i));
+    };
+    assert.deepEqual(sizes(10, 4), [4, 3, 3]);
+    assert.deepEqual(sizes(1189, 128), [119, 119, 119, 119, 119, 119, 119, 119, 119, 118]);
+    assert.deepEqual(sizes(8, 4), [4, 4]);
+    assert.deepEqual(sizes(1, 128), [1]);
+    assert.deepEqual(sizes(0, 128), []);
+  });
+
+  it('places every position in exactly one chunk, in order', () => {
+    for (const [total, max] of [[10, 4], [1189, 128], [37, 5], [100, 1], [5, 100]] as const) {
+      const l = new ChunkLayout(total, max);
+      for (let pos = 0; pos < total; pos++) {
+        const chunk = l.chunkAt(pos);
+        assert.ok(pos >= l.start(chunk) && pos < l.start(chunk) + l.size(chunk), `${total}/${max}: ${pos} not in chunk ${chunk}`);
+      }
+      assert.equal(l.start(l.count - 1) + l.size(l.count - 1), total);
+    }
+  });
+});
+
 describe('planPage', () => {
   it('maps frame offsets to chunk slices', () => {
+    // 10 frames, at most 4 a chunk: chunks of 4, 3 and 3 starting at 0, 4 and 7.
     assert.deepEqual(planPage(10, 4, 0, 3), [{ chunk: 0, chunkStart: 0, from: 0, to: 3 }]);
     assert.deepEqual(planPage(10, 4, 3, 6), [
       { chunk: 0, chunkStart: 0, from: 3, to: 4 },
-      { chunk: 1, chunkStart: 4, from: 0, to: 4 },
-      { chunk: 2, chunkStart: 8, from: 0, to: 1 },
+      { chunk: 1, chunkStart: 4, from: 0, to: 3 },
+      { chunk: 2, chunkStart: 7, from: 0, to: 2 },
     ]);
-    assert.deepEqual(planPage(10, 4, 8, 100), [{ chunk: 2, chunkStart: 8, from: 0, to: 2 }]);
+    assert.deepEqual(planPage(10, 4, 8, 100), [{ chunk: 2, chunkStart: 7, from: 1, to: 3 }]);
     assert.deepEqual(planPage(10, 4, 10, 5), []);
   });
 });

@@ -1,4 +1,4 @@
-import type { DetectedObject, FrameResult } from '@video-detect/shared';
+import { ChunkLayout, type DetectedObject, type FrameResult } from '@video-detect/shared';
 
 export interface ChunkSlice {
   chunk: number;
@@ -9,17 +9,15 @@ export interface ChunkSlice {
   to: number;
 }
 
-/**
- * Which stored chunks hold analysed frames [offset, offset + limit): every chunk holds
- * `chunkFrames` analysed frames except possibly the last.
- */
+/** Which stored chunks hold analysed frames [offset, offset + limit), as the planner laid them out. */
 export function planPage(framesTotal: number, chunkFrames: number, offset: number, limit: number): ChunkSlice[] {
+  const layout = new ChunkLayout(framesTotal, chunkFrames);
   const end = Math.min(framesTotal, offset + limit);
   const slices: ChunkSlice[] = [];
   for (let pos = offset; pos < end; ) {
-    const chunk = Math.floor(pos / chunkFrames);
-    const chunkStart = chunk * chunkFrames;
-    const to = Math.min(chunkFrames, end - chunkStart);
+    const chunk = layout.chunkAt(pos);
+    const chunkStart = layout.start(chunk);
+    const to = Math.min(layout.size(chunk), end - chunkStart);
     slices.push({ chunk, chunkStart, from: pos - chunkStart, to });
     pos = chunkStart + to;
   }

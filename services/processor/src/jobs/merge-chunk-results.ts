@@ -1,4 +1,4 @@
-import type { FrameResult, Summary } from '@video-detect/shared';
+import { ChunkLayout, type FrameResult, type Summary } from '@video-detect/shared';
 
 /** Folds chunk results, in chunk order, into the completeness proof and the per-class summary. */
 export class ChunkResultMerger {
@@ -7,13 +7,17 @@ export class ChunkResultMerger {
   private lastIndex = -1;
   readonly problems: string[] = [];
 
+  private readonly layout: ChunkLayout;
+
   constructor(
     private readonly framesTotal: number,
-    private readonly chunkFrames: number,
-  ) {}
+    chunkFrames: number,
+  ) {
+    this.layout = new ChunkLayout(framesTotal, chunkFrames);
+  }
 
   add(chunkIndex: number, frames: FrameResult[] | null): void {
-    const expected = Math.min(this.chunkFrames, this.framesTotal - chunkIndex * this.chunkFrames);
+    const expected = this.layout.size(chunkIndex);
     if (frames === null) {
       this.problems.push(`chunk ${chunkIndex} has no stored result`);
       return;

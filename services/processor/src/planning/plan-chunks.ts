@@ -1,3 +1,5 @@
+import { ChunkLayout } from '@video-detect/shared';
+
 export interface ChunkPlan {
   chunkIndex: number;
   /** Source frames [startFrame, endFrame) are decoded by the detector. */
@@ -16,7 +18,7 @@ export interface PlanInput {
   pts: readonly number[];
   /** Source indices to analyse, ascending. */
   analysed: readonly number[];
-  /** Analysed frames per chunk. */
+  /** Most analysed frames per chunk (CHUNK_FRAMES); chunks are as even as possible (ChunkLayout). */
   chunkFrames: number;
   /** Container start time: timestamps reported to clients are `pts - startTime`. */
   startTime: number;
@@ -28,14 +30,16 @@ const SEEK_MARGIN_S = 1;
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /**
- * Cuts the analysed frames into chunks of `chunkFrames`. Each chunk's source range is bounded by
+ * Cuts the analysed frames into chunks as ChunkLayout lays them out. Each chunk's source range is bounded by
  * the midpoints between neighbouring frames' timestamps, so a frame-exact `select` on time can
  * never put a frame in two chunks or none, whatever the frame rate does.
  */
 export function planChunks({ pts, analysed, chunkFrames, startTime }: PlanInput): ChunkPlan[] {
+  const layout = new ChunkLayout(analysed.length, chunkFrames);
   const chunks: ChunkPlan[] = [];
-  for (let first = 0; first < analysed.length; first += chunkFrames) {
-    const frames = analysed.slice(first, first + chunkFrames);
+  for (let chunk = 0; chunk < layout.count; chunk++) {
+    const first = layout.start(chunk);
+    const frames = analysed.slice(first, first + layout.size(chunk));
     const startFrame = frames[0] as number;
     const endFrame = (frames.at(-1) as number) + 1;
     const selectFrom = startFrame === 0 ? null : midpoint(pts, startFrame);
