@@ -121,6 +121,29 @@ function vertical(r0: v128, r1: v128, b0: v128, b1: v128): v128 {
   return i32x4.shr_s(i32x4.add(i32x4.add(a, b), i32x4.splat(2)), 2);
 }
 
+/** Which source rows the two row buffers hold (-1: none); reset for each frame. */
+let rowAIndex: i32 = -1;
+let rowBIndex: i32 = -1;
+
+/**
+ * Source row `sy` resized horizontally, from one of the two row buffers at `rows` (each dw*3+4
+ * ints): reused while consecutive output rows share a source row, else computed into the buffer
+ * the other tap of this output row (`other`) does not use.
+ */
+function sourceRow(src: usize, stride: usize, taps: usize, dw: i32, rows: usize, sy: i32, other: i32): usize {
+  const rowB = rows + ((<usize>(dw * 3 + 4)) << 2);
+  if (sy === rowAIndex) return rows;
+  if (sy === rowBIndex) return rowB;
+  if (rowAIndex !== other) {
+    resizeRow(src + <usize>sy * stride, taps, dw, rows);
+    rowAIndex = sy;
+    return rows;
+  }
+  resizeRow(src + <usize>sy * stride, taps, dw, rowB);
+  rowBIndex = sy;
+  return rowB;
+}
+
 function resizeFrame(src: usize, sw: i32, taps: usize, dw: i32, dh: i32, rows: usize, out: usize, side: i32, padX: i32, padY: i32, divisor: f32): void {
   const plane = <usize>(side * side) << 2;
   const div = f32x4.splat(divisor);
@@ -131,41 +154,14 @@ function resizeFrame(src: usize, sw: i32, taps: usize, dw: i32, dh: i32, rows: u
   const y1 = y0 + (<usize>dh << 2);
   const yw0 = y1 + (<usize>dh << 2);
   const yw1 = yw0 + (<usize>dh << 2);
-  // Two horizontally resized rows, reused while consecutive output rows share a source row.
-  const rowBytes = (<usize>(dw * 3 + 4)) << 2;
-  const rowA = rows;
-  const rowB = rows + rowBytes;
-  let rowAIndex = -1;
-  let rowBIndex = -1;
+  rowAIndex = -1;
+  rowBIndex = -1;
   for (let y = 0; y < dh; y++) {
     const o = <usize>y << 2;
     const sy0 = load<i32>(y0 + o);
     const sy1 = load<i32>(y1 + o);
-    // Fetch each tap's row, overwriting the slot the other tap does not use.
-    let r0: usize;
-    if (sy0 === rowAIndex) r0 = rowA;
-    else if (sy0 === rowBIndex) r0 = rowB;
-    else if (rowAIndex !== sy1) {
-      resizeRow(src + <usize>sy0 * stride, taps, dw, rowA);
-      rowAIndex = sy0;
-      r0 = rowA;
-    } else {
-      resizeRow(src + <usize>sy0 * stride, taps, dw, rowB);
-      rowBIndex = sy0;
-      r0 = rowB;
-    }
-    let r1: usize;
-    if (sy1 === rowAIndex) r1 = rowA;
-    else if (sy1 === rowBIndex) r1 = rowB;
-    else if (rowAIndex !== sy0) {
-      resizeRow(src + <usize>sy1 * stride, taps, dw, rowA);
-      rowAIndex = sy1;
-      r1 = rowA;
-    } else {
-      resizeRow(src + <usize>sy1 * stride, taps, dw, rowB);
-      rowBIndex = sy1;
-      r1 = rowB;
-    }
+    const r0 = sourceRow(src, stride, taps, dw, rows, sy0, sy1);
+    const r1 = sourceRow(src, stride, taps, dw, rows, sy1, sy0);
 
     const wb0 = load<i32>(yw0 + o);
     const wb1 = load<i32>(yw1 + o);
