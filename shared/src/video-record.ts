@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ChunkSizing } from './chunk-layout.js';
 
 export const VideoStatus = {
   Queued: 'queued',
@@ -54,8 +55,10 @@ export interface VideoRecord {
   options: VideoOptions;
   frames_total: number | null;
   chunks_total: number | null;
-  /** Analysed frames per chunk (the last may hold fewer): maps a frame ordinal to its chunk. */
+  /** Most analysed frames per chunk (CHUNK_FRAMES at planning); with `chunk_layout`, maps a frame ordinal to its chunk. */
   chunk_frames: number | null;
+  /** How the chunks were sized; null for videos planned before this was recorded (they are `fixed`). */
+  chunk_layout: ChunkSizing | null;
   model: ModelInfo | null;
   summary: Summary | null;
   error: ErrorInfo | null;
@@ -96,6 +99,7 @@ export function fromVideoHash(hash: Record<string, string>): VideoRecord | null 
     frames_total: number('frames_total'),
     chunks_total: number('chunks_total'),
     chunk_frames: number('chunk_frames'),
+    chunk_layout: hash.chunk_layout ? z.enum(['even', 'fixed']).parse(hash.chunk_layout) : null,
     model: json('model', modelInfoSchema),
     summary: json('summary', summarySchema),
     error: json('error', errorInfoSchema),

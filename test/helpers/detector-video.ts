@@ -30,6 +30,7 @@ export async function processingVideo(store: VideoStore, storageDir: string, nam
     frames_total: media.pts.length,
     chunks_total: 1,
     chunk_frames: end - start,
+    chunk_layout: 'even',
     model: null,
     summary: null,
     error: null,

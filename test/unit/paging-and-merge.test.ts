@@ -18,8 +18,8 @@ describe('ChunkLayout', () => {
   });
 
   it('places every position in exactly one chunk, in order', () => {
-    for (const [total, max] of [[10, 4], [1189, 128], [37, 5], [100, 1], [5, 100]] as const) {
-      const l = new ChunkLayout(total, max);
+    for (const [total, max, sizing] of [[10, 4, 'even'], [1189, 128, 'even'], [37, 5, 'even'], [100, 1, 'even'], [5, 100, 'even'], [10, 4, 'fixed'], [1189, 128, 'fixed']] as const) {
+      const l = new ChunkLayout(total, max, sizing);
       for (let pos = 0; pos < total; pos++) {
         const chunk = l.chunkAt(pos);
         assert.ok(pos >= l.start(chunk) && pos < l.start(chunk) + l.size(chunk), `${total}/${max}: ${pos} not in chunk ${chunk}`);
@@ -30,16 +30,29 @@ describe('ChunkLayout', () => {
 });
 
 describe('planPage', () => {
+  const even = (total: number, max: number) => new ChunkLayout(total, max);
   it('maps frame offsets to chunk slices', () => {
     // 10 frames, at most 4 a chunk: chunks of 4, 3 and 3 starting at 0, 4 and 7.
-    assert.deepEqual(planPage(10, 4, 0, 3), [{ chunk: 0, chunkStart: 0, from: 0, to: 3 }]);
-    assert.deepEqual(planPage(10, 4, 3, 6), [
+    assert.deepEqual(planPage(even(10, 4), 0, 3), [{ chunk: 0, chunkStart: 0, from: 0, to: 3 }]);
+    assert.deepEqual(planPage(even(10, 4), 3, 6), [
       { chunk: 0, chunkStart: 0, from: 3, to: 4 },
       { chunk: 1, chunkStart: 4, from: 0, to: 3 },
       { chunk: 2, chunkStart: 7, from: 0, to: 2 },
     ]);
-    assert.deepEqual(planPage(10, 4, 8, 100), [{ chunk: 2, chunkStart: 7, from: 1, to: 3 }]);
-    assert.deepEqual(planPage(10, 4, 10, 5), []);
+    assert.deepEqual(planPage(even(10, 4), 8, 100), [{ chunk: 2, chunkStart: 7, from: 1, to: 3 }]);
+    assert.deepEqual(planPage(even(10, 4), 10, 5), []);
+  });
+
+  it('reads videos planned with fixed-size chunks the way they were cut', () => {
+    // 250 frames, at most 100: 100, 100, 50 (even sizing would be 84, 83, 83).
+    const fixed = new ChunkLayout(250, 100, 'fixed');
+    assert.deepEqual(planPage(fixed, 90, 120), [
+      { chunk: 0, chunkStart: 0, from: 90, to: 100 },
+      { chunk: 1, chunkStart: 100, from: 0, to: 100 },
+      { chunk: 2, chunkStart: 200, from: 0, to: 10 },
+    ]);
+    assert.deepEqual([0, 1, 2].map((c) => fixed.size(c)), [100, 100, 50]);
+    assert.throws(() => fixed.size(3), /no chunk 3/);
   });
 });
 
@@ -63,7 +76,7 @@ describe('ChunkResultMerger', () => {
   });
 
   it('summarises per class: frames seen and best score', () => {
-    const m = new ChunkResultMerger(3, 2);
+    const m = new ChunkResultMerger(new ChunkLayout(3, 2));
     m.add(0, [frame(0, [['cup', 0.5], ['cup', 0.7]]), frame(1, [])]);
     m.add(1, [frame(2, [['cup', 0.4], ['person', 0.9]])]);
     assert.equal(m.complete(), true);
@@ -71,19 +84,19 @@ describe('ChunkResultMerger', () => {
   });
 
   it('finds missing chunks, short chunks and repeated frames', () => {
-    const missing = new ChunkResultMerger(4, 2);
+    const missing = new ChunkResultMerger(new ChunkLayout(4, 2));
     missing.add(0, [frame(0, []), frame(1, [])]);
     missing.add(1, null);
     assert.equal(missing.complete(), false);
     assert.match(missing.problems.join(), /chunk 1 has no stored result/);
 
-    const repeated = new ChunkResultMerger(4, 2);
+    const repeated = new ChunkResultMerger(new ChunkLayout(4, 2));
     repeated.add(0, [frame(0, []), frame(1, [])]);
     repeated.add(1, [frame(1, []), frame(2, [])]);
     assert.equal(repeated.complete(), false);
     assert.match(repeated.problems.join(), /repeated/);
 
-    const short = new ChunkResultMerger(4, 2);
+    const short = new ChunkResultMerger(new ChunkLayout(4, 2));
     short.add(0, [frame(0, []), frame(1, [])]);
     short.add(1, [frame(2, [])]);
     assert.equal(short.complete(), false);

@@ -1,4 +1,4 @@
-import { ChunkLayout, type DetectedObject, type FrameResult } from '@video-detect/shared';
+import type { ChunkLayout, DetectedObject, FrameResult } from '@video-detect/shared';
 
 export interface ChunkSlice {
   chunk: number;
@@ -10,9 +10,8 @@ export interface ChunkSlice {
 }
 
 /** Which stored chunks hold analysed frames [offset, offset + limit), as the planner laid them out. */
-export function planPage(framesTotal: number, chunkFrames: number, offset: number, limit: number): ChunkSlice[] {
-  const layout = new ChunkLayout(framesTotal, chunkFrames);
-  const end = Math.min(framesTotal, offset + limit);
+export function planPage(layout: ChunkLayout, offset: number, limit: number): ChunkSlice[] {
+  const end = Math.min(layout.framesTotal, offset + limit);
   const slices: ChunkSlice[] = [];
   for (let pos = offset; pos < end; ) {
     const chunk = layout.chunkAt(pos);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {
+  ChunkLayout,
   finishedJobRetention,
   jobIds,
   JobName,
@@ -87,6 +88,7 @@ export class VideoService {
       frames_total: null,
       chunks_total: null,
       chunk_frames: null,
+      chunk_layout: null,
       model: null,
       summary: null,
       error: null,
@@ -113,7 +115,8 @@ export class VideoService {
     if (record.frames_total === null || record.chunk_frames === null) {
       return { ...base, frames: [], next_offset: stillRunning ? offset : null };
     }
-    const slices = planPage(record.frames_total, record.chunk_frames, offset, limit);
+    const layout = new ChunkLayout(record.frames_total, record.chunk_frames, record.chunk_layout ?? 'fixed');
+    const slices = planPage(layout, offset, limit);
     const stored = await this.ctx.videos.getChunkResults(record.id, slices.map((s) => s.chunk));
     const frames: FrameResult[] = [];
     let nextOffset: number | null = offset + limit < record.frames_total ? offset + limit : null;

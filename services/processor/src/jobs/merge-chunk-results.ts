@@ -1,4 +1,4 @@
-import { ChunkLayout, type FrameResult, type Summary } from '@video-detect/shared';
+import type { ChunkLayout, FrameResult, Summary } from '@video-detect/shared';
 
 /** Folds chunk results, in chunk order, into the completeness proof and the per-class summary. */
 export class ChunkResultMerger {
@@ -7,14 +7,8 @@ export class ChunkResultMerger {
   private lastIndex = -1;
   readonly problems: string[] = [];
 
-  private readonly layout: ChunkLayout;
-
-  constructor(
-    private readonly framesTotal: number,
-    chunkFrames: number,
-  ) {
-    this.layout = new ChunkLayout(framesTotal, chunkFrames);
-  }
+  /** `layout`: how the video's chunks were cut (its frame count is the number of frames expected). */
+  constructor(private readonly layout: ChunkLayout) {}
 
   add(chunkIndex: number, frames: FrameResult[] | null): void {
     const expected = this.layout.size(chunkIndex);
@@ -39,7 +33,8 @@ export class ChunkResultMerger {
 
   /** Every analysed frame present exactly once, in order. */
   complete(): boolean {
-    if (this.frames !== this.framesTotal) this.problems.push(`found ${this.frames} frames, expected ${this.framesTotal}`);
+    const expected = this.layout.framesTotal;
+    if (this.frames !== expected) this.problems.push(`found ${this.frames} frames, expected ${expected}`);
     return this.problems.length === 0;
   }
 }

@@ -63,6 +63,7 @@ export async function handleProcess(job: Job, ctx: ProcessorContext): Promise<{ 
       frames_total: analysed.length,
       chunks_total: chunks.length,
       chunk_frames: ctx.config.jobs.chunkFrames,
+      chunk_layout: 'even',
     },
     [VideoStatus.Queued, VideoStatus.Processing],
   );
