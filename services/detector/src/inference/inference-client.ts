@@ -30,8 +30,8 @@ export class InferenceClient {
   private readonly pending = new Map<number, Pending>();
   private closing: Promise<void> | null = null;
   private failure: Error | null = null;
-  /** Frame buffers the inference thread is done with, for the decoder to fill again. */
-  private readonly framePool: ArrayBuffer[] = [];
+  /** Frame buffers the inference thread is done with, by size, for the decoder to fill again. */
+  private readonly framePool = new Map<number, ArrayBuffer[]>();
 
   private constructor(
     private readonly worker: Worker,
@@ -85,8 +85,13 @@ export class InferenceClient {
    * there is one (frames of a video all have the same size), else a new one.
    */
   frameBuffer(bytes: number): Uint8Array {
-    const pooled = this.framePool.pop();
-    return pooled && pooled.byteLength === bytes ? new Uint8Array(pooled) : new Uint8Array(bytes);
+    const pooled = this.framePool.get(bytes)?.pop();
+    return pooled ? new Uint8Array(pooled) : new Uint8Array(bytes);
+  }
+
+  /** Lets the pooled frame buffers go (after a chunk: a 4K video's would hold ~125 MB while idle). */
+  releaseFrameBuffers(): void {
+    this.framePool.clear();
   }
 
   /** Sends frames (their buffers are transferred: do not touch them afterwards); resolves with each frame's objects. */
@@ -125,7 +130,11 @@ export class InferenceClient {
   private onMessage(m: FromInferenceThread): void {
     if (m.type !== 'result' && m.type !== 'error') return;
     // Enough for the frames in flight (detectFrames keeps a few batches queued); beyond that, let them go.
-    if (this.framePool.length < 8 * this.model.batchSize) this.framePool.push(...m.frames);
+    for (const frame of m.frames) {
+      const pool = this.framePool.get(frame.byteLength) ?? [];
+      if (pool.length < 8 * this.model.batchSize) pool.push(frame);
+      this.framePool.set(frame.byteLength, pool);
+    }
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);

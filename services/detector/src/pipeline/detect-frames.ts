@@ -103,6 +103,7 @@ export async function detectFrames(client: InferenceClient, req: DetectFramesReq
     decoder.kill();
     // Let nothing outlive this call, even on error: remaining results are simply dropped.
     await Promise.allSettled(inFlight.map((f) => f.promise));
+    client.releaseFrameBuffers();
   }
   results.sort((a, b) => a.index - b.index);
   return { frames: results, stopped, framesDecoded: decoder.framesRead };
