@@ -10,6 +10,7 @@ interface VideoStatusBody {
   status: string;
   progress: { frames_total: number | null };
   error: { code: string; message: string } | null;
+  completed_at: string | null;
 }
 
 /**
