@@ -14,7 +14,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createRedis, loadConfig, redisKeys } from '@video-detect/shared';
+import { createRedis, loadConfig, redisKeys, serviceNodeFlags } from '@video-detect/shared';
 import { detectFile, InferenceClient } from '@video-detect/detector';
 import { emit, figure, note, type Figure } from './bench/figures.js';
 import { ServiceStack } from './bench/service-stack.js';
@@ -87,7 +87,7 @@ async function baselineFps(): Promise<Figure> {
 /** 7. ONNX Runtime alone on pre-decoded tensors, in `processes` processes side by side. */
 async function inferenceOnlyFps(processes: number, threads: number, seconds = 12): Promise<number> {
   const children = Array.from({ length: processes }, () =>
-    spawn(process.execPath, ['--single-threaded-gc', '--import', 'tsx', path.join(repoRoot, 'scripts/bench/inference-only.ts'), '--model', model, '--video', video, '--threads', String(threads), '--seconds', String(seconds)], {
+    spawn(process.execPath, [...serviceNodeFlags.detector, '--import', 'tsx', path.join(repoRoot, 'scripts/bench/inference-only.ts'), '--model', model, '--video', video, '--threads', String(threads), '--seconds', String(seconds)], {
       stdio: ['pipe', 'pipe', 'inherit'],
     }),
   );

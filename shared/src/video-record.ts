@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ChunkSizing } from './chunk-layout.js';
+import { ChunkLayout, type ChunkSizing } from './chunk-layout.js';
 
 export const VideoStatus = {
   Queued: 'queued',
@@ -104,4 +104,13 @@ export function fromVideoHash(hash: Record<string, string>): VideoRecord | null 
     summary: json('summary', summarySchema),
     error: json('error', errorInfoSchema),
   };
+}
+
+/**
+ * How the video's analysed frames were cut into chunks; null before it is planned. Records from
+ * before `chunk_layout` was stored hold fixed-size chunks.
+ */
+export function chunkLayoutOf(record: VideoRecord): ChunkLayout | null {
+  if (record.frames_total === null || record.chunk_frames === null) return null;
+  return new ChunkLayout(record.frames_total, record.chunk_frames, record.chunk_layout ?? 'fixed');
 }

@@ -101,5 +101,9 @@ describe('ChunkResultMerger', () => {
     short.add(1, [frame(2, [])]);
     assert.equal(short.complete(), false);
     assert.match(short.problems.join(), /holds 1 frames, expected 2/);
+
+    const beyond = new ChunkResultMerger(new ChunkLayout(4, 2));
+    beyond.add(2, [frame(4, [])]);
+    assert.match(beyond.problems.join(), /chunk 2 is beyond the 2 chunk\(s\) planned/);
   });
 });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import {
-  ChunkLayout,
+  chunkLayoutOf,
   finishedJobRetention,
   jobIds,
   JobName,
@@ -112,14 +112,12 @@ export class VideoService {
   async detectionsPage(record: VideoRecord, offset: number, limit: number, filter: ObjectFilter) {
     const base = { video_id: record.id, status: record.status };
     const stillRunning = record.status === VideoStatus.Queued || record.status === VideoStatus.Processing;
-    if (record.frames_total === null || record.chunk_frames === null) {
-      return { ...base, frames: [], next_offset: stillRunning ? offset : null };
-    }
-    const layout = new ChunkLayout(record.frames_total, record.chunk_frames, record.chunk_layout ?? 'fixed');
+    const layout = chunkLayoutOf(record);
+    if (!layout) return { ...base, frames: [], next_offset: stillRunning ? offset : null };
     const slices = planPage(layout, offset, limit);
     const stored = await this.ctx.videos.getChunkResults(record.id, slices.map((s) => s.chunk));
     const frames: FrameResult[] = [];
-    let nextOffset: number | null = offset + limit < record.frames_total ? offset + limit : null;
+    let nextOffset: number | null = offset + limit < layout.framesTotal ? offset + limit : null;
     for (const [i, slice] of slices.entries()) {
       const json = stored[i];
       if (!json) {

@@ -11,6 +11,10 @@ export class ChunkResultMerger {
   constructor(private readonly layout: ChunkLayout) {}
 
   add(chunkIndex: number, frames: FrameResult[] | null): void {
+    if (chunkIndex >= this.layout.count) {
+      this.problems.push(`chunk ${chunkIndex} is beyond the ${this.layout.count} chunk(s) planned`);
+      return;
+    }
     const expected = this.layout.size(chunkIndex);
     if (frames === null) {
       this.problems.push(`chunk ${chunkIndex} has no stored result`);

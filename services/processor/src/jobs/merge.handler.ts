@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { ChunkLayout, chunkResultSchema, mergeJobSchema, VideoStatus, type FrameResult } from '@video-detect/shared';
+import { chunkLayoutOf, chunkResultSchema, mergeJobSchema, VideoStatus, type FrameResult } from '@video-detect/shared';
 import type { ProcessorContext } from '../context.js';
 import { ChunkResultMerger } from './merge-chunk-results.js';
 
@@ -28,7 +28,9 @@ export async function handleMerge(job: Job, ctx: ProcessorContext): Promise<{ st
     return { status: VideoStatus.Failed };
   }
 
-  const merger = new ChunkResultMerger(new ChunkLayout(record.frames_total ?? 0, record.chunk_frames ?? 1, record.chunk_layout ?? 'fixed'));
+  const layout = chunkLayoutOf(record);
+  if (!layout) throw new UnrecoverableError('the video has no chunk plan (frames_total or chunk_frames missing)');
+  const merger = new ChunkResultMerger(layout);
   for (let first = 0; first < chunksTotal; first += READ_BATCH) {
     const indices = Array.from({ length: Math.min(READ_BATCH, chunksTotal - first) }, (_, i) => first + i);
     const stored = await ctx.videos.getChunkResults(videoId, indices);
