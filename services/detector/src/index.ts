@@ -1,6 +1,6 @@
 export { startDetector, startInference, type RunningDetector } from './detector.js';
 export { createDetectHandler, type DetectHandlerDeps } from './jobs/detect.handler.js';
-export { InferenceClient } from './inference/inference-client.js';
+export { InferenceClient, type InferenceClientOptions } from './inference/inference-client.js';
 export { DetectionEngine, type PostprocessOptions } from './inference/detection-engine.js';
 export type { ModelSummary } from './inference/inference-protocol.js';
 export { detectFrames, type DetectFramesRequest, type DetectFramesOutcome } from './pipeline/detect-frames.js';
@@ -9,7 +9,8 @@ export { detectImage } from './pipeline/detect-image.js';
 export { decodeImage, type DecodedImage } from './media/image-decoder.js';
 export { FrameDecoder, buildFfmpegArgs, type FrameRange, type FrameDecodeRequest, type DecodedFrame } from './media/frame-decoder.js';
 export { FrameDecodeError, type FrameDecodeErrorCode } from './media/frame-decode-error.js';
-export { openOnnxSession, type OnnxSession, type OnnxSessionOptions, type LoadedModel, type ExecutionProvider } from './model/onnx-session.js';
+export { openOnnxSession, type OnnxSession, type OnnxSessionOptions, type LoadedModel } from './model/onnx-session.js';
+export { ExecutionProviderError, executionProviderOption, describeProvider, type ExecutionProviderSettings } from './model/execution-provider.js';
 export { recogniseModelFormat, type ModelFormat, type TensorInfo, type Dim } from './model/model-format.js';
 export { readModelFile, parseOnnxHeader, parseClassNames, type OnnxModelHeader } from './model/model-file.js';
 export { ModelLoadError } from './model/model-load-error.js';

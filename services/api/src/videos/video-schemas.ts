@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { videoStatuses } from '@video-detect/shared';
+import { EXECUTION_PROVIDERS, videoStatuses } from '@video-detect/shared';
 
 /** Multipart text fields arrive as strings; an empty field counts as not given. */
 const formField = <S extends z.ZodType>(schema: S) =>
@@ -86,7 +86,13 @@ export const videoResourceSchema = z
       chunks_total: z.number().int().nullable(),
       chunks_done: z.number().int(),
     }),
-    model: z.object({ name: z.string(), input_size: z.array(z.number().int()) }).nullable(),
+    model: z
+      .object({
+        name: z.string(),
+        input_size: z.array(z.number().int()),
+        execution_provider: z.enum(EXECUTION_PROVIDERS).optional().openapi({ description: 'ONNX Runtime execution provider that computed the boxes' }),
+      })
+      .nullable(),
     summary: z.record(z.string(), z.object({ frames: z.number().int(), max_score: z.number() })).nullable(),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     links: z.object({ self: z.string(), detections: z.string() }),

@@ -47,7 +47,7 @@ export function createDetectHandler(deps: DetectHandlerDeps): (job: Job<unknown,
   const labelIds = new Map(client.model.labels.map((label, i) => [label, i]));
   // Recorded on the video with each chunk: which model produced its boxes.
   const { inputSize } = client.model.format;
-  const modelInfo: ModelInfo = { name: path.basename(client.model.file), input_size: [inputSize, inputSize] };
+  const modelInfo: ModelInfo = { name: path.basename(client.model.file), input_size: [inputSize, inputSize], execution_provider: client.model.executionProvider };
 
   return async (job) => {
     if (job.name !== JobName.Detect) throw new UnrecoverableError(`the detector has no handler for job "${job.name}"`);
