@@ -125,16 +125,16 @@ EOF
   apt-get "${APT_OPTS[@]}" update -q
 
   # `apt-get source` downloads and unpacks with Debian's patches applied (into <name>-<version>).
-  source_dir() { # package -> prints its unpacked source folder, fetching it when missing
-    local pkg=$1 ver dir
-    ver=$(apt-cache "${APT_OPTS[@]}" showsrc "$pkg" | sed -n 's/^Version: \(.*\)/\1/p' | sort -V | tail -1)
-    ver=${ver#*:}          # no epoch in folder names
-    dir=$WORK/src/$pkg-${ver%-*}
-    if [[ ! -f $dir/.unpacked ]]; then
+  source_dir() { # package -> prints its unpacked source folder (newest version), fetching it when missing
+    local pkg=$1 ver upstream dir
+    ver=$(apt-cache "${APT_OPTS[@]}" showsrc "$pkg" | sed -n 's/^Version: //p' | sort -V | tail -1)
+    [[ -n $ver ]] || { echo "no source package $pkg" >&2; exit 1; }
+    upstream=${ver#*:}     # the folder is <pkg>-<upstream version>: no epoch, no Debian revision
+    dir=$WORK/src/$pkg-${upstream%-*}
+    if [[ ! -f $dir/.unpacked-$ver ]]; then
       rm -rf "$dir"
-      (cd "$WORK/src" && apt-get "${APT_OPTS[@]}" source -q "$pkg=$(apt-cache "${APT_OPTS[@]}" showsrc "$pkg" \
-        | sed -n 's/^Version: \(.*\)/\1/p' | sort -V | tail -1)" >&2)
-      touch "$dir/.unpacked"
+      (cd "$WORK/src" && apt-get "${APT_OPTS[@]}" source -q "$pkg=$ver" >&2)
+      touch "$dir/.unpacked-$ver"
     fi
     echo "$dir"
   }

@@ -138,6 +138,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  if (e.DETECTOR_EXECUTION_PROVIDER === 'webgpu' && e.DETECTOR_INFERENCE_THREADS > 1) {
+    // Measured: two threads running WebGPU sessions of one process fail ("Command encoding already
+    // finished") and abort it; ONNX Runtime shares one GPU queue per process. Run more detectors.
+    throw new ConfigError([
+      `DETECTOR_INFERENCE_THREADS: must be 1 with DETECTOR_EXECUTION_PROVIDER=webgpu (its sessions share one GPU queue per process); run more detector processes per GPU instead (got "${e.DETECTOR_INFERENCE_THREADS}")`,
+    ]);
+  }
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,

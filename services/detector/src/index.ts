@@ -22,3 +22,4 @@ export { decodeYolov8Output } from './decode/yolov8-decoder.js';
 export { nonMaxSuppression, boxIou } from './decode/nms.js';
 export { toDetectedObjects, type NmsOptions } from './decode/postprocess.js';
 export type { Candidate, DecodeOptions } from './decode/candidate.js';
+export { tallyFrame, emptyTally, addTally, referenceTolerance, type AgreementTally, type AgreementTolerance } from './eval/box-agreement.js';

@@ -112,15 +112,20 @@ export class InferenceClient {
    */
   static async start(session: OnnxSessionOptions, options: InferenceClientOptions = {}): Promise<InferenceClient> {
     const count = Math.max(1, options.threads ?? 1);
-    const started = await Promise.allSettled(Array.from({ length: count }, () => startThread({ session })));
-    const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.worker] : []));
-    const failed = started.find((s) => s.status === 'rejected');
-    if (failed) {
-      await Promise.all(workers.map((w) => w.terminate()));
-      throw failed.reason;
+    // One after another: ONNX Runtime's WebGPU provider fails to initialise two sessions at once
+    // ("Exception during initialization"), and a failure stops the rest early.
+    const started: Array<{ worker: Worker; model: ModelSummary }> = [];
+    try {
+      for (let i = 0; i < count; i++) started.push(await startThread({ session }));
+    } catch (err) {
+      await Promise.all(started.map((s) => s.worker.terminate()));
+      throw err;
     }
-    const first = started[0] as PromiseFulfilledResult<{ model: ModelSummary }>;
-    return new InferenceClient(workers, first.value.model, options.onCrash ?? (() => undefined));
+    return new InferenceClient(
+      started.map((s) => s.worker),
+      started[0]!.model,
+      options.onCrash ?? (() => undefined),
+    );
   }
 
   /** Requests that can run at once (one per thread). */
