@@ -56,9 +56,14 @@ export class ServiceStack {
   }
 
   pidOf(name: ServiceName): number {
-    const found = this.children.find((c) => c.name === name)?.child.pid;
+    const found = this.pidsOf(name)[0];
     if (!found) throw new Error(`${name} is not running`);
     return found;
+  }
+
+  /** Every running process of a service (several detectors). */
+  pidsOf(name: ServiceName): number[] {
+    return this.children.flatMap((c) => (c.name === name && c.child.pid ? [c.child.pid] : []));
   }
 
   private async call<T>(method: string, url: string, body?: unknown, expect = 200): Promise<T> {

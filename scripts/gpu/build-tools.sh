@@ -18,16 +18,20 @@
 # binaries go to the output folder. A tool already there that runs, is static and (ffmpeg) was
 # built with this script's exact configure flags is kept, so a second run does nothing.
 #
-# NVIDIA decoding: ffmpeg is built with --enable-ffnvcodec/nvdec/cuvid from Debian's
-# libffmpeg-nvenc-dev headers. They load libcuda/libnvcuvid with dlopen only when asked
-# (-hwaccel cuda, -c:v h264_cuvid), so without those options nothing changes and no GPU is needed.
-# Caveat: dlopen from a static glibc binary loads the target's libc next to the built-in one;
-# check `-hwaccel cuda` on the target before relying on it (the detector does not use it).
+# NVIDIA decoding is left out of the default (static) build: NVDEC (ffnvcodec) loads libcuda and
+# libnvcuvid with dlopen, and dlopen from a static glibc binary loads the target's own libc beside
+# the built-in one; on the GPU machine (Ubuntu 24.04, glibc 2.39, driver 580) `-hwaccel cuda` and
+# `-c:v h264_cuvid` died at once with SIGFPE. The detector does not use them. NVDEC=1 builds
+# ffmpeg/ffprobe instead linked dynamically against glibc only (libc.so.6, libm.so.6; needs glibc
+# >= 2.35 on the target) with --enable-ffnvcodec/nvdec/cuvid from Debian's libffmpeg-nvenc-dev
+# headers; that build decoded with -hwaccel cuda there. Without those options it behaves exactly
+# like the static one (no GPU needed). NVDEC's frames are not bit-identical to software decoding.
 # AV1: FFmpeg 5.1's native AV1 decoder only works through a hwaccel (Debian's ffmpeg decodes AV1
 # with libdav1d), so no AV1 decoder is built; ffprobe still names av1 streams (parser included).
 #
 # Usage: sudo scripts/gpu/build-tools.sh [OUT_DIR]   (default: <repo>/.gpu-tools/bin, git-ignored)
-# Env:   GPU_TOOLS_WORK (/tmp/gpu-tools-build), JOBS (2), FORCE=1 (rebuild everything)
+# Env:   GPU_TOOLS_WORK (/tmp/gpu-tools-build), JOBS (2), FORCE=1 (rebuild everything),
+#        NVDEC=1 (glibc-dynamic ffmpeg/ffprobe with NVIDIA decoding, see above)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,6 +39,7 @@ OUT=${1:-$REPO/.gpu-tools/bin}
 WORK=${GPU_TOOLS_WORK:-/tmp/gpu-tools-build}
 JOBS=${JOBS:-2}
 FORCE=${FORCE:-0}
+NVDEC=${NVDEC:-0}
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 
@@ -42,9 +47,8 @@ log() { printf '\n==> %s\n' "$*" >&2; }
 # ffmpeg's configuration. Kept in one array: it is also what decides whether an existing build
 # is current (ffmpeg -buildconf prints it back).
 FFMPEG_CONFIG=(
-  --extra-version=0+deb12u1-static
-  # Static: no shared libraries at all, not even glibc's.
-  --enable-static --disable-shared --extra-ldflags=-static --pkg-config-flags=--static
+  # Static FFmpeg libraries, linked into the two programs.
+  --enable-static --disable-shared --pkg-config-flags=--static
   --disable-doc --disable-debug --enable-stripping
   # Nothing picked up from the build machine (zlib, iconv, xlib, vaapi, ...); threads explicitly,
   # as --disable-autodetect also turns pthreads off.
@@ -66,18 +70,32 @@ FFMPEG_CONFIG=(
   # matroska (test/integration/detector-frames.test.ts remuxes with -c copy to an .mkv).
   --enable-encoder=rawvideo,wrapped_avframe
   --enable-muxer=rawvideo,framemd5,md5,null,matroska
-  # NVIDIA decoding, loaded at run time only when requested (see the top of this file).
-  --enable-ffnvcodec --enable-nvdec --enable-cuvid
-  --enable-hwaccel=h264_nvdec,hevc_nvdec,vp8_nvdec,vp9_nvdec,mpeg1_nvdec,mpeg2_nvdec,mpeg4_nvdec
-  --enable-decoder=h264_cuvid,hevc_cuvid,vp8_cuvid,vp9_cuvid
 )
+if [[ $NVDEC == 1 ]]; then
+  # glibc stays dynamic so that dlopen of the driver's libraries works (see the top of this file).
+  FFMPEG_CONFIG=(--extra-version=0+deb12u1-nvdec "${FFMPEG_CONFIG[@]}"
+    --enable-ffnvcodec --enable-nvdec --enable-cuvid
+    --enable-hwaccel=h264_nvdec,hevc_nvdec,vp8_nvdec,vp9_nvdec,mpeg1_nvdec,mpeg2_nvdec,mpeg4_nvdec
+    --enable-decoder=h264_cuvid,hevc_cuvid,vp8_cuvid,vp9_cuvid)
+else
+  # Fully static: no shared libraries at all, not even glibc's.
+  FFMPEG_CONFIG=(--extra-version=0+deb12u1-static "${FFMPEG_CONFIG[@]}" --extra-ldflags=-static)
+fi
 
 is_static() { file -L "$1" | grep -q 'statically linked'; }
+# Static, or (NVDEC=1 ffmpeg/ffprobe) dynamic with nothing but glibc.
+ff_linked_ok() {
+  if [[ $NVDEC == 1 ]]; then
+    ! ldd "$1" | grep -vE 'linux-vdso|/ld-linux|lib(c|m)\.so\.6' | grep -q .
+  else
+    is_static "$1"
+  fi
+}
 
 ffmpeg_ok() {
   local f
   for f in ffmpeg ffprobe; do
-    [[ -x $OUT/$f ]] && is_static "$OUT/$f" && "$OUT/$f" -hide_banner -version >/dev/null 2>&1 || return 1
+    [[ -x $OUT/$f ]] && ff_linked_ok "$OUT/$f" && "$OUT/$f" -hide_banner -version >/dev/null 2>&1 || return 1
   done
   # Same flags as now: configure quotes comma lists ('a,b'), so compare with the quotes removed.
   local want have
@@ -107,7 +125,7 @@ if ((need_ffmpeg || need_redis)); then
   apt-get update -q
   # None of these replaces or changes the system's ffmpeg or redis.
   apt-get install -y -q --no-install-recommends build-essential dpkg-dev pkg-config nasm \
-    libffmpeg-nvenc-dev file xz-utils ca-certificates
+    file xz-utils ca-certificates $([[ $NVDEC == 1 ]] && echo libffmpeg-nvenc-dev)
 
   # A private apt configuration with only deb-src lines: the system's sources, lists and package
   # caches stay as they are. bookworm-security carries the point releases' fixes first, so the

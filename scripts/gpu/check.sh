@@ -2,13 +2,13 @@
 # The GPU check, one command on the GPU machine (docs/performance.md, "GPU"), from the bundle that
 # scripts/gpu/pack.sh made. Prints JSON lines (also written to $OUT/results.jsonl) and a summary.
 #
-#   bash scripts/gpu/check.sh [BUNDLE] [STAGE...]      # stages: env agreement throughput pipeline
+#   bash scripts/gpu/check.sh [STAGE...]      # stages: env agreement throughput pipeline (default: all)
 #
 # Each stage has its own time limit, so one that hangs costs its limit, not the run. Here (no GPU)
 # the same command tests the CPU path: GPU_CHECK_PROVIDERS= bash scripts/gpu/check.sh
 set -uo pipefail
-bundle=${1:-.gpu-bundle/bundle.tar.xz}
-shift || true
+bundle=${GPU_BUNDLE:-.gpu-bundle}
+python=${PYTHON:-python3}
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(env agreement throughput pipeline)
 out=${OUT:-/tmp/gpu-check-out}
@@ -17,10 +17,13 @@ providers=${GPU_CHECK_PROVIDERS-webgpu,cuda}
 mkdir -p "$out"
 results=$out/results.jsonl
 : >"$results"
+: >"$out/stderr.log"
 
 started=$(date +%s)
 rm -rf "$work" && mkdir -p "$work"
-xz -dc "$bundle" | tar -xf - -C "$work" || { echo "check: cannot unpack $bundle" >&2; exit 1; }
+for part in base app; do
+  xz -dc "$bundle/$part.tar.xz" | tar -xf - -C "$work" || { echo "check: cannot unpack $bundle/$part.tar.xz" >&2; exit 1; }
+done
 echo "check: unpacked in $(($(date +%s) - started)) s"
 
 # Vulkan and GL dispatch loaders from Debian, where the machine has none (dpkg -x into /, as the
@@ -34,7 +37,7 @@ for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulka
 done
 for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do [ -d "$d" ] && export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$d; done
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
-export PATH=$work/bin:$work/tools/bin:$PATH
+export PATH=$work/bin:$work/tools:$PATH
 {
   echo "== $(date -u +%FT%TZ) $(uname -a)"
   nvidia-smi 2>&1 | head -15
@@ -46,28 +49,28 @@ export PATH=$work/bin:$work/tools/bin:$PATH
 # CUDA provider: onnxruntime-node's npm package has no CUDA libraries (its install script downloads
 # them). Where this machine's Python onnxruntime has them, try those (same ONNX Runtime version).
 ort_dir=$work/node_modules/onnxruntime-node/bin/napi-v6/linux/x64
-py_capi=$(python3 -c 'import onnxruntime, os; print(os.path.join(os.path.dirname(onnxruntime.__file__), "capi"))' 2>/dev/null || true)
+py_capi=$($python -c 'import onnxruntime, os; print(os.path.join(os.path.dirname(onnxruntime.__file__), "capi"))' 2>/dev/null || true)
 if [ -n "$py_capi" ] && [ -f "$py_capi/libonnxruntime_providers_cuda.so" ]; then
   cp "$py_capi"/libonnxruntime_providers_{shared,cuda}.so "$ort_dir/"
-  for d in $(python3 -c 'import nvidia, os; print(" ".join(os.path.join(p, d, "lib") for p in nvidia.__path__ for d in os.listdir(p)))' 2>/dev/null); do
+  for d in $($python -c 'import nvidia, os; print(" ".join(os.path.join(p, d, "lib") for p in nvidia.__path__ for d in os.listdir(p)))' 2>/dev/null); do
     [ -d "$d" ] && export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$d
   done
-  echo "check: CUDA provider libraries from $py_capi ($(python3 -c 'import onnxruntime; print(onnxruntime.__version__)'))"
+  echo "check: CUDA provider libraries from $py_capi ($($python -c 'import onnxruntime; print(onnxruntime.__version__)'))"
 else
   echo "check: no CUDA provider libraries here (python onnxruntime: ${py_capi:-absent})"
 fi
 
 # YOLOX-Nano with a dynamic batch dimension, to measure batching (dynamic-batch.py, needs python's onnx).
 dynamic=()
-if python3 "$work/scripts/dynamic-batch.py" "$work/models/yolox_nano.onnx" "$work/models/yolox_nano_dynamic.onnx" >>"$out/env.txt" 2>&1; then
+if $python "$work/scripts/dynamic-batch.py" "$work/models/yolox_nano.onnx" "$work/models/yolox_nano_dynamic.onnx" >>"$out/env.txt" 2>&1; then
   dynamic=(--dynamic-model "$work/models/yolox_nano_dynamic.onnx")
 else
   echo "check: no dynamic-batch model (python3 with onnx missing); batch 1 only"
 fi
 
-tools=(--ffmpeg "$work/tools/bin/ffmpeg" --ffprobe "$work/tools/bin/ffprobe" --redis-server "$work/tools/bin/redis-server")
+tools=(--ffmpeg "$work/tools/ffmpeg" --ffprobe "$work/tools/ffprobe" --redis-server "$work/tools/redis-server")
 check=(node "$work/services/detector/dist/gpu-check.js")
-declare -A limit=([env]=90 [agreement]=150 [throughput]=200 [pipeline]=200)
+declare -A limit=([env]=90 [agreement]=150 [throughput]=260 [pipeline]=200)
 for stage in "${stages[@]}"; do
   t0=$(date +%s)
   timeout -k 10 "${limit[$stage]:-120}" "${check[@]}" "$stage" --root "$work" --providers "$providers" "${dynamic[@]}" "${tools[@]}" \

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,8 @@ export interface PipelineSetup {
   env: Record<string, string>;
   /** The inference-only rate this setup should approach, for the ratio; null = none measured. */
   inferenceOnlyFps: number | null;
+  /** Reported as they are beside the figures. */
+  context?: Record<string, unknown>;
 }
 
 export interface PipelineOptions {
@@ -33,6 +35,32 @@ export interface PipelineOptions {
   setups: PipelineSetup[];
   redisServer: string;
   tools: Tools;
+}
+
+/** CPU seconds of a process (its threads) and of its children that have exited (ffmpeg), from /proc. */
+function cpuSeconds(pid: number): { self: number; children: number } {
+  try {
+    // Fields after the command name (which may hold spaces): utime is the 12th, then stime, cutime, cstime.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').map(Number);
+    const tick = 100;
+    return { self: (fields[11]! + fields[12]!) / tick, children: (fields[13]! + fields[14]!) / tick };
+  } catch {
+    return { self: NaN, children: NaN };
+  }
+}
+
+/** GPU utilisation (%) sampled every 100 ms by nvidia-smi while `run` runs; null without nvidia-smi. */
+async function withGpuSampling<T>(run: () => Promise<T>): Promise<{ result: T; gpuUtil: number | null }> {
+  const samples: number[] = [];
+  const smi = spawn('nvidia-smi', ['--query-gpu=utilization.gpu', '--format=csv,noheader,nounits', '-lms', '100'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  smi.on('error', () => undefined);
+  smi.stdout.on('data', (d: Buffer) => samples.push(...d.toString().split('\n').filter(Boolean).map(Number)));
+  try {
+    const result = await run();
+    return { result, gpuUtil: samples.length ? +(samples.reduce((a, b) => a + b, 0) / samples.length).toFixed(1) : null };
+  } finally {
+    smi.kill();
+  }
 }
 
 function freePort(): Promise<number> {
@@ -69,10 +97,11 @@ async function startRedis(redisServer: string, port: number): Promise<ChildProce
  */
 export async function checkPipeline(o: PipelineOptions): Promise<void> {
   const storage = mkdtempSync(path.join(tmpdir(), 'vd-gpu-pipeline-'));
-  const long = path.join(storage, `long-${path.basename(o.video)}`);
+  // Matroska: stream copy of any codec, and a muxer the carried minimal ffmpeg has.
+  const long = path.join(storage, `long-${path.parse(o.video).name}.mkv`);
   const made = spawnSync(o.tools.ffmpeg, ['-v', 'error', '-y', '-stream_loop', String(o.repeat - 1), '-i', o.video, '-map', '0:v:0', '-c', 'copy', long], { encoding: 'utf8' });
   const timed = made.status === 0 ? long : o.video;
-  if (made.status !== 0) note(`could not make the long video (${made.stderr.trim()}); timing ${o.video} itself`);
+  if (made.status !== 0) note(`could not make the long video (${made.error?.message ?? made.stderr.trim()}); timing ${o.video} itself`);
 
   const redisPort = await freePort();
   const redis = await startRedis(o.redisServer, redisPort);
@@ -97,13 +126,19 @@ export async function checkPipeline(o: PipelineOptions): Promise<void> {
       try {
         const warm = await stack.waitForEnd(await stack.upload(o.warmupVideo), 200);
         if (warm.status !== 'completed') throw new Error(`warm-up video ${warm.status}: ${JSON.stringify(warm.error)}`);
+        const pids = stack.pidsOf('detector');
+        const before = pids.map(cpuSeconds);
         const started = Date.now();
-        const id = await stack.upload(timed);
-        const done = await stack.waitForEnd(id, 250);
+        const { result: done, gpuUtil } = await withGpuSampling(async () => stack.waitForEnd(await stack.upload(timed), 250));
+        const after = pids.map(cpuSeconds);
         if (done.status !== 'completed' || !done.completed_at) throw new Error(`video ${done.status}: ${JSON.stringify(done.error)}`);
+        const id = done.id;
         const seconds = (Date.parse(done.completed_at) - started) / 1000;
         const frames = done.progress.frames_total ?? 0;
         const fps = frames / seconds;
+        // Where the detectors' CPU went, per frame: their own threads (decode hand-off, letterbox,
+        // session.run, NMS) and their ffmpeg children.
+        const spent = (k: 'self' | 'children') => after.reduce((sum, a, i) => sum + a[k] - before[i]![k], 0);
         const provider = (done as { model?: { execution_provider?: string } }).model?.execution_provider ?? null;
         report({
           check: 'pipeline',
@@ -114,8 +149,12 @@ export async function checkPipeline(o: PipelineOptions): Promise<void> {
           frames,
           seconds: +seconds.toFixed(2),
           fps: +fps.toFixed(1),
+          detector_cpu_ms_per_frame: +((spent('self') / frames) * 1000).toFixed(2),
+          ffmpeg_cpu_ms_per_frame: +((spent('children') / frames) * 1000).toFixed(2),
+          gpu_util_percent: gpuUtil,
           recorded_provider: provider,
           inference_only_fps: setup.inferenceOnlyFps,
+          ...setup.context,
           ratio: setup.inferenceOnlyFps ? +(fps / setup.inferenceOnlyFps).toFixed(3) : null,
         });
         await stack.delete(id);

@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import type { PixelFormat } from '../preprocess/letterbox.js';
 
 export interface DecodedImage {
@@ -15,6 +14,8 @@ export interface DecodedImage {
  * grey expanded to three channels.
  */
 export async function decodeImage(file: string, pixelFormat: PixelFormat): Promise<DecodedImage> {
+  // Loaded on first use: only still images need libvips; a detector working on videos never loads it.
+  const { default: sharp } = await import('sharp');
   const { data, info } = await sharp(file, { ignoreIcc: true, autoOrient: true })
     .removeAlpha()
     .toColourspace('srgb')
