@@ -13,8 +13,9 @@
 # Static (not just glibc-dynamic) because the target's distribution is not known for sure.
 #
 # Steps: apt installs the build tools (needs root); the sources come from Debian's mirrors with
-# `apt-get source` through a private apt configuration (the system's sources.list, lists and cache
-# are not touched); the builds run under $GPU_TOOLS_WORK (/tmp/gpu-tools-build); the stripped
+# `apt-get source` through a private apt configuration (deb-src lines, lists and cache of its own
+# under the work folder: the system's apt sources stay as they are); the builds run under
+# $GPU_TOOLS_WORK (/tmp/gpu-tools-build), about 10 minutes on 2 cores; the stripped
 # binaries go to the output folder. A tool already there that runs, is static and (ffmpeg) was
 # built with this script's exact configure flags is kept, so a second run does nothing.
 #

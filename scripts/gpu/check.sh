@@ -70,12 +70,14 @@ fi
 
 tools=(--ffmpeg "$work/tools/ffmpeg" --ffprobe "$work/tools/ffprobe" --redis-server "$work/tools/redis-server")
 check=(node "$work/services/detector/dist/gpu-check.js")
-declare -A limit=([env]=90 [agreement]=150 [throughput]=260 [pipeline]=200)
+declare -A limit=([env]=60 [agreement]=100 [throughput]=180 [pipeline]=150)
 for stage in "${stages[@]}"; do
   t0=$(date +%s)
   timeout -k 10 "${limit[$stage]:-120}" "${check[@]}" "$stage" --root "$work" --providers "$providers" "${dynamic[@]}" "${tools[@]}" \
     --figures "$results" ${GPU_CHECK_ARGS:-} 2>>"$out/stderr.log" | tee -a "$results"
   echo "check: stage $stage done in $(($(date +%s) - t0)) s (exit ${PIPESTATUS[0]})"
+  # A stage stopped at its limit leaves its services, detectors and redis-server behind.
+  pkill -9 -f "$work/" 2>/dev/null || true
   if [ "$stage" = env ]; then
     # Later stages use only the providers that started.
     providers=$(node -e 'const r = require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));

@@ -117,8 +117,9 @@ async function main(): Promise<void> {
       'gpu-processes': { type: 'string', default: '1,2,4' },
       threads: { type: 'string', default: '2,4' },
       'cpu-processes': { type: 'string', default: '1,2,4,8,16' },
-      seconds: { type: 'string', default: '4' },
+      seconds: { type: 'string', default: '3' },
       'max-frames': { type: 'string', default: '0' },
+      'frame-stride': { type: 'string', default: '3' },
       'throughput-video': { type: 'string', default: 'one-by-one-person-detection.mp4' },
       'pipeline-video': { type: 'string', default: 'bottle-detection.mp4' },
       'warmup-video': { type: 'string', default: 'friday.mp4' },
@@ -126,6 +127,7 @@ async function main(): Promise<void> {
       'pipeline-gpu-detectors': { type: 'string', default: '1,2,4' },
       'pipeline-concurrency': { type: 'string', default: '4' },
       'chunk-frames': { type: 'string', default: '128' },
+      'pipeline-timeout': { type: 'string', default: '45' },
       'webgpu-validation': { type: 'string', default: 'basic' },
       'webgpu-layout': { type: 'string', default: 'NHWC' },
       ffmpeg: { type: 'string', default: 'ffmpeg' },
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
   if (stages.has('env')) providers = await checkEnv(model, asked, webgpu, tools);
   if (stages.has('agreement')) {
     note(`agreement: ${videos.length} videos, cpu vs ${providers.join(', ') || 'nothing'}`);
-    await checkAgreement({ model, videos, providers, webgpu, tools, maxFrames: Number(a['max-frames']) || null });
+    await checkAgreement({ model, videos, providers, webgpu, tools, maxFrames: Number(a['max-frames']) || null, stride: Math.max(1, Number(a['frame-stride'])) });
   }
   let figures: ThroughputFigure[] = [];
   if (stages.has('throughput')) {
@@ -219,6 +221,7 @@ async function main(): Promise<void> {
       video: path.join(media, a['pipeline-video']),
       repeat: Number(a['pipeline-repeat']),
       chunkFrames: Number(a['chunk-frames']),
+      timeoutSeconds: Number(a['pipeline-timeout']),
       setups,
       redisServer: a['redis-server'],
       tools,

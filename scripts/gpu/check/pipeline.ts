@@ -32,6 +32,8 @@ export interface PipelineOptions {
   /** The timed video is `video` played this many times over (stream copy), so a fast GPU runs long enough to measure. */
   repeat: number;
   chunkFrames: number;
+  /** Longest a setup may take on the timed video before it is reported as too slow, seconds. */
+  timeoutSeconds: number;
   setups: PipelineSetup[];
   redisServer: string;
   tools: Tools;
@@ -129,7 +131,19 @@ export async function checkPipeline(o: PipelineOptions): Promise<void> {
         const pids = stack.pidsOf('detector');
         const before = pids.map(cpuSeconds);
         const started = Date.now();
-        const { result: done, gpuUtil } = await withGpuSampling(async () => stack.waitForEnd(await stack.upload(timed), 250));
+        const { result: done, gpuUtil } = await withGpuSampling(async () => {
+          const id = await stack.upload(timed);
+          const stop = new AbortController();
+          const timer = sleep(o.timeoutSeconds * 1000, undefined, { signal: stop.signal }).then(
+            () => Promise.reject(new Error(`not done after ${o.timeoutSeconds} s (video ${id})`)),
+            () => new Promise<never>(() => undefined), // cancelled: the video ended first
+          );
+          try {
+            return await Promise.race([stack.waitForEnd(id, 250), timer]);
+          } finally {
+            stop.abort();
+          }
+        });
         const after = pids.map(cpuSeconds);
         if (done.status !== 'completed' || !done.completed_at) throw new Error(`video ${done.status}: ${JSON.stringify(done.error)}`);
         const id = done.id;
