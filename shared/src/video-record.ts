@@ -14,7 +14,7 @@ export const videoStatuses = Object.values(VideoStatus) as [VideoStatus, ...Vide
 export const videoInfoSchema = z.object({
   duration: z.number().nullable(),
   fps: z.number().nullable(),
-  width: z.number().int(),
+  width: z.number().int().describe('Displayed width (after rotation).'),
   height: z.number().int(),
   frame_count: z.number().int().nullable(),
   codec: z.string(),

@@ -109,7 +109,7 @@ describe('end to end: upload -> chunks -> detectors -> merge -> paged detections
     const deadline = Date.now() + 30_000;
     for (;;) {
       const keys = await stack.api.ctx.redis.keys(`${stack.api.env.config.redis.prefix}:video:${up.id}*`);
-      const counts = await stack.api.ctx.queues.detector.getJobCounts('active', 'waiting', 'delayed');
+      const counts = await stack.api.ctx.jobs.queues.detector.getJobCounts('active', 'waiting', 'delayed');
       const pending = (counts.active ?? 0) + (counts.waiting ?? 0) + (counts.delayed ?? 0);
       if (keys.length === 0 && pending === 0) break;
       assert.ok(Date.now() < deadline, `leftovers: ${keys.join(', ')} ${JSON.stringify(counts)}`);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { jobIds, VideoStatus, type FrameResult } from '@video-detect/shared';
+import { JobName, VideoStatus, type FrameResult } from '@video-detect/shared';
 import { assertError, startTestApi, type TestApi } from '../helpers/api-client.js';
 import { mediaPath } from '../helpers/test-env.js';
 
@@ -21,7 +21,7 @@ describe('videos API', () => {
     await api.close();
   });
 
-  it('accepts a video: 202, Location, queued record, one process job whose id is the video id', async () => {
+  it('accepts a video: 202, Location, queued record, one plan job whose id is the video id', async () => {
     const res = await api
       .http()
       .post('/api/v1/videos')
@@ -37,8 +37,9 @@ describe('videos API', () => {
     assert.deepEqual(res.body.options, { sample_fps: 2, min_score: 0.5, classes: ['person', 'clock'] });
     assert.equal(res.body.video.width, 640);
     assert.equal(res.body.video.codec, 'h264');
-    const job = await api.ctx.queues.processor.getJob(jobIds.process(res.body.id));
-    assert.ok(job, 'process job exists');
+    const job = await api.ctx.jobs.queues.processor.getJob(res.body.id);
+    assert.ok(job, 'plan job exists');
+    assert.equal(job.name, JobName.Plan);
     assert.deepEqual(job.data, { videoId: res.body.id });
     assert.ok(storedFiles(api).includes(`${res.body.id}.mp4`));
     const got = await api.http().get(res.headers.location).set('authorization', alice).expect(200);
@@ -165,7 +166,7 @@ describe('videos API', () => {
     await api.http().delete(`/api/v1/videos/${id}`).set('authorization', alice).expect(204);
     await api.http().get(`/api/v1/videos/${id}`).set('authorization', alice).expect(404);
     assert.ok(!storedFiles(api).some((f) => f.startsWith(id)));
-    assert.equal(await api.ctx.queues.processor.getJob(jobIds.process(id)), undefined);
+    assert.equal(await api.ctx.jobs.getJob(JobName.Plan, { videoId: id }), undefined);
     assert.equal(await api.ctx.redis.exists(api.ctx.keys.video(id)), 0);
   });
 });
