@@ -27,8 +27,8 @@ export interface JobDefinition<Q extends QueueName, P extends z.ZodType<{ videoI
   jobId: (key: K) => string;
   options: (jobs: Config['jobs']) => JobDefaults;
   /**
-   * How the video fails when this job fails for good: `code` when the error carries none of its
-   * own (a retryable error that ran out of attempts, a stall), and the step named in the message.
+   * How the video fails when this job fails after retrying (its attempts ran out, or it stalled
+   * too often): with `code`, and a message naming the step. An unrecoverable error fails it with its own code.
    */
   failure: { code: FailureCode; step: (data: z.output<P>) => string };
   /** Names earlier releases queued this job under: workers still run those jobs. */

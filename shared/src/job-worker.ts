@@ -67,10 +67,10 @@ export function handlerTable<Q extends QueueName, C>(queue: Q, handlers: Readonl
 /**
  * The one wrapper every job runs in: find the handler (former names included), parse the payload
  * (invalid: unrecoverable), log with the job and video ids, time the run and classify the outcome.
- * When a job fails for good (an unrecoverable error, or its last attempt) its video is finished as
- * failed, with the error's own code or the job's, before BullMQ records the failure, so a flow's
- * parent never finds a failed child of a video still `processing`. The error is rethrown, so
- * BullMQ's attempts and backoff apply.
+ * When a job fails for good its video is finished as failed (an unrecoverable error: with its own
+ * code; a last attempt: with the job's, e.g. `chunk_failed`) before BullMQ records the failure, so
+ * a flow's parent never finds a failed child of a video still `processing`. The error is rethrown,
+ * so BullMQ's attempts and backoff apply.
  */
 export class JobRunner<Q extends QueueName, C> {
   private readonly table: Map<string, QueueHandler<Q, C>>;
@@ -104,7 +104,9 @@ export class JobRunner<Q extends QueueName, C> {
       if (err instanceof Error) this.seen.add(err);
       if (final) {
         const message = err instanceof Error ? err.message : String(err);
-        await this.failVideo(job, code, retryable && name ? `${stepOf(name, job.data)} failed after ${attempts} attempt(s): ${message}` : message);
+        // Unrecoverable: the error's own code. Attempts ran out: the job's code, the error's in the message.
+        if (retryable && name) await this.failVideo(job, jobRegistry[name].failure.code, `${stepOf(name, job.data)} failed after ${attempts} attempt(s): ${message}`);
+        else await this.failVideo(job, code, message);
       }
       throw err;
     }
