@@ -21,17 +21,18 @@ const labelList = z
   .pipe(z.array(z.string().min(1, 'empty class name').max(64)).min(1).max(100));
 
 /**
- * The upload's optional fields. No `example`s: Swagger UI's "Try it out" fills a form field with
- * its example (or a made-up sample value), so a person who only picks a file would upload with
- * sampling and a class filter; `default: null` makes it start empty, which is not sent.
+ * The upload's optional fields. Swagger UI's "Try it out" fills each form field with its `example`,
+ * or else a made-up sample (0 for a number, "string" for a string), so a person who only picks a
+ * file would upload with sampling or a class filter. The example is therefore the empty field (read
+ * as "not given"): the form starts as a default request; values to try are in the descriptions.
  */
 export const uploadFieldsSchema = z.object({
   sample_fps: formField(z.coerce.number().positive().max(1000))
-    .openapi({ type: 'number', default: null, description: 'Analyse at most this many frames per second, e.g. 5. Default: every frame.' }),
+    .openapi({ type: 'number', example: '', description: 'Analyse at most this many frames per second, e.g. 5. Default: every frame.' }),
   min_score: formField(z.coerce.number().min(0).max(1))
-    .openapi({ type: 'number', default: null, description: 'Drop boxes scoring below this (0..1), e.g. 0.4. Default: the detector threshold.' }),
+    .openapi({ type: 'number', example: '', description: 'Drop boxes scoring below this (0..1), e.g. 0.4. Default: the detector threshold.' }),
   classes: formField(labelList)
-    .openapi({ type: 'string', default: null, description: 'Comma-separated labels to keep, e.g. "person,bottle". Default: all.' }),
+    .openapi({ type: 'string', example: '', description: 'Comma-separated labels to keep, e.g. "person,bottle". Default: all.' }),
 });
 
 export const videoIdParamsSchema = z.object({
