@@ -1,6 +1,6 @@
 /**
  * Writes the API's OpenAPI document, key-sorted, to services/api/openapi.json: `npm run openapi`.
- * Commit it with the change that made it differ; test/integration/api-openapi.test.ts fails until then.
+ * Commit it with the change that made it differ; test/integration/api-videos.test.ts fails until then.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';

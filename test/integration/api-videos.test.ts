@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { JobName, VideoStatus, type FrameResult } from '@video-detect/shared';
+import { OPENAPI_FILE, toSortedJson } from '../../services/api/src/index.js';
 import { assertError, startTestApi, type TestApi } from '../helpers/api-client.js';
-import { mediaPath } from '../helpers/test-env.js';
+import { mediaPath, repoRoot } from '../helpers/test-env.js';
 
 const storedFiles = (api: TestApi) => readdirSync(api.env.storageDir);
 
@@ -208,6 +209,13 @@ describe('service endpoints', () => {
     for (const schema of ['Video', 'VideoList', 'DetectionsPage', 'Frame', 'TokenPair', 'Error']) assert.ok(doc.components.schemas[schema], schema);
     assert.deepEqual(doc.paths['/api/v1/videos'].get.security, [{ bearerAuth: [] }]);
     assert.ok(doc.paths['/api/v1/videos'].post.requestBody.content['multipart/form-data']);
+  });
+
+  it(`serves the committed OpenAPI document (run \`npm run openapi\` and commit ${OPENAPI_FILE} when it differs)`, async () => {
+    // Key-sorted and committed, so a contract change shows in review.
+    const served = toSortedJson((await api.http().get('/openapi.json').expect(200)).body);
+    const committed = readFileSync(path.join(repoRoot, OPENAPI_FILE), 'utf8');
+    assert.equal(served, committed, `${OPENAPI_FILE} is out of date: run \`npm run openapi\` and commit the result`);
   });
 
   it('answers JSON 404 for unknown routes', async () => {
