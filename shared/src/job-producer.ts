@@ -45,6 +45,12 @@ export class JobProducer {
     return this.queues[jobRegistry[name].queue].remove(jobIdOf(name, key), opts);
   }
 
+  /** Connection errors of every queue and of the flow producer (unheard, an emitter's `error` would end the process). */
+  onError(listener: (err: Error) => void): void {
+    for (const queue of Object.values(this.queues)) queue.on('error', listener);
+    this.flows.on('error', listener);
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([this.flows.close(), ...Object.values(this.queues).map((q) => q.close())]);
   }

@@ -25,7 +25,7 @@ export async function createContext(config: Config, logger: Logger): Promise<{ c
   await uploads.ensure();
   // Requests answer 503 while Redis is away instead of waiting for it.
   const jobs = new JobProducer(config, redis, { skipWaitingForReady: true });
-  for (const queue of Object.values(jobs.queues)) queue.on('error', (err) => logger.warn({ err: err.message, queue: queue.name }, 'queue error'));
+  jobs.onError((err) => logger.warn({ err: err.message }, 'queue error'));
   const ctx: AppContext = {
     config,
     logger,

@@ -12,7 +12,9 @@ export interface RunningProcessor {
 export async function startProcessor(config: Config, logger: Logger): Promise<RunningProcessor> {
   const connection = createRedis(config.redis.url, 'worker');
   const videos = VideoStore.open(config, connection);
-  const ctx: ProcessorContext = { config, videos, uploads: new UploadStorage(config.storage.dir), jobs: new JobProducer(config, connection) };
+  const jobs = new JobProducer(config, connection);
+  jobs.onError((err) => logger.warn({ err: err.message }, 'queue error'));
+  const ctx: ProcessorContext = { config, videos, uploads: new UploadStorage(config.storage.dir), jobs };
   const worker = createJobWorker({ queue: QueueName.Processor, handlers: [planHandler, mergeHandler], context: ctx, config, connection, logger, videos });
   await worker.waitUntilReady();
   worker.run().catch((err: unknown) => logger.error({ err }, 'worker stopped with an error'));
