@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { probeVideo } from '@video-detect/shared';
 import { computeLetterbox, DetectionEngine, FrameDecoder, familyInput, openOnnxSession } from '@video-detect/detector';
+import { prepareTensors, runInferenceLoop } from './inference-loop.js';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, video: { type: 'string' }, threads: { type: 'string' }, seconds: { type: 'string' } } });
 const model = values.model ?? '';
@@ -30,19 +31,15 @@ const decoder = new FrameDecoder({
   range: null,
 });
 // A handful of distinct real frames, decoded and letterboxed before the clock starts.
-const tensors = [];
-for await (const frame of decoder.frames({ wanted: (o) => o % 50 === 0 && o < 800 })) tensors.push(engine.toTensor([frame.data], letterbox));
+const frames: Uint8Array[] = [];
+for await (const frame of decoder.frames({ wanted: (o) => o % 50 === 0 && o < 800 })) frames.push(frame.data);
 decoder.kill();
+const tensors = prepareTensors(engine, frames, letterbox, 1, frames.length);
 for (const t of tensors.slice(0, 3)) await engine.run(t);
 
 console.log('ready');
 await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
-const until = performance.now() + seconds * 1000;
-let frames = 0;
-while (performance.now() < until) {
-  await engine.run(tensors[frames % tensors.length]!);
-  frames++;
-}
-console.log(JSON.stringify({ frames, seconds }));
+const { frames: done } = await runInferenceLoop(engine, tensors, seconds);
+console.log(JSON.stringify({ frames: done, seconds }));
 await engine.release();
 process.exit(0);

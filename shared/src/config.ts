@@ -14,6 +14,10 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
+/** ONNX Runtime execution providers a detector can run on (docs/deployment.md says which to pick). */
+export const EXECUTION_PROVIDERS = ['cpu', 'webgpu', 'cuda'] as const;
+export type ExecutionProviderName = (typeof EXECUTION_PROVIDERS)[number];
+
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -41,9 +45,13 @@ export const envSchema = z.object({
   AUTH_RATE_LIMIT_MAX: int(1).default(30),
 
   MODEL_PATH: z.string().min(1).default('models/yolox_nano.onnx'),
-  DETECTOR_EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
+  DETECTOR_EXECUTION_PROVIDER: z.enum(EXECUTION_PROVIDERS).default('cpu'),
   DETECTOR_DEVICE_ID: int(0).default(0),
+  DETECTOR_WEBGPU_VALIDATION: z.enum(['disabled', 'wgpuOnly', 'basic', 'full']).default('basic'),
+  DETECTOR_WEBGPU_LAYOUT: z.enum(['NCHW', 'NHWC']).default('NHWC'),
+  DETECTOR_WEBGPU_BUFFER_CACHE: z.enum(['disabled', 'lazyRelease', 'simple', 'bucket']).default('bucket'),
   DETECTOR_INTRA_OP_THREADS: int(0, 256).default(1),
+  DETECTOR_INFERENCE_THREADS: int(1, 32).default(1),
   DETECTOR_BATCH_SIZE: int(1, 256).default(1),
   DETECTOR_CONCURRENCY: int(1, 64).default(1),
   DETECTION_SCORE_THRESHOLD: num(0, 1).default(0.3),
@@ -62,6 +70,13 @@ export const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** WebGPU provider options that matter for speed (measured in docs/performance.md). */
+export interface WebGpuSettings {
+  validationMode: Env['DETECTOR_WEBGPU_VALIDATION'];
+  preferredLayout: Env['DETECTOR_WEBGPU_LAYOUT'];
+  storageBufferCacheMode: Env['DETECTOR_WEBGPU_BUFFER_CACHE'];
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -88,9 +103,13 @@ export interface Config {
   auth: { jwtSecret: string | undefined; accessTtlSeconds: number; refreshTtlSeconds: number };
   model: { path: string };
   detector: {
-    executionProvider: Env['DETECTOR_EXECUTION_PROVIDER'];
+    executionProvider: ExecutionProviderName;
+    /** GPU index for cuda; webgpu takes the adapter its process sees (one GPU per container). */
     deviceId: number;
+    webgpu: WebGpuSettings;
     intraOpThreads: number;
+    /** Inference threads, each with its own session: runs in flight at once. */
+    inferenceThreads: number;
     batchSize: number;
     concurrency: number;
     scoreThreshold: number;
@@ -119,6 +138,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  if (e.DETECTOR_EXECUTION_PROVIDER === 'webgpu' && e.DETECTOR_INFERENCE_THREADS > 1) {
+    // Measured: two threads running WebGPU sessions of one process fail ("Command encoding already
+    // finished") and abort it; ONNX Runtime shares one GPU queue per process. Run more detectors.
+    throw new ConfigError([
+      `DETECTOR_INFERENCE_THREADS: must be 1 with DETECTOR_EXECUTION_PROVIDER=webgpu (its sessions share one GPU queue per process); run more detector processes per GPU instead (got "${e.DETECTOR_INFERENCE_THREADS}")`,
+    ]);
+  }
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
@@ -138,7 +164,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     detector: {
       executionProvider: e.DETECTOR_EXECUTION_PROVIDER,
       deviceId: e.DETECTOR_DEVICE_ID,
+      webgpu: { validationMode: e.DETECTOR_WEBGPU_VALIDATION, preferredLayout: e.DETECTOR_WEBGPU_LAYOUT, storageBufferCacheMode: e.DETECTOR_WEBGPU_BUFFER_CACHE },
       intraOpThreads: e.DETECTOR_INTRA_OP_THREADS,
+      inferenceThreads: e.DETECTOR_INFERENCE_THREADS,
       batchSize: e.DETECTOR_BATCH_SIZE,
       concurrency: e.DETECTOR_CONCURRENCY,
       scoreThreshold: e.DETECTION_SCORE_THRESHOLD,

@@ -20,3 +20,4 @@ export * from './video-store.js';
 export * from './bull.js';
 export * from './chunk-layout.js';
 export * from './service-command.js';
+export * from './worker-status.js';

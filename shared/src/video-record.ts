@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ChunkLayout, type ChunkSizing } from './chunk-layout.js';
+import { EXECUTION_PROVIDERS } from './config.js';
 
 export const VideoStatus = {
   Queued: 'queued',
@@ -36,7 +37,12 @@ export const labelSummarySchema = z.object({ frames: z.number().int(), max_score
 export const summarySchema = z.record(z.string(), labelSummarySchema);
 export type Summary = z.infer<typeof summarySchema>;
 
-export const modelInfoSchema = z.object({ name: z.string(), input_size: z.array(z.number().int()) });
+export const modelInfoSchema = z.object({
+  name: z.string(),
+  input_size: z.array(z.number().int()),
+  /** Where the boxes were computed (absent in records written before providers were recorded). */
+  execution_provider: z.enum(EXECUTION_PROVIDERS).optional().describe('ONNX Runtime execution provider that computed the boxes'),
+});
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 
 /** A video as stored in its Redis hash; JSON-valued fields are parsed on read. */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRedis, loadConfig, type Config } from '@video-detect/shared';
+import { createRedis, loadConfig, QueueName, workerStatusFile, type Config } from '@video-detect/shared';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** `../shared` beside the checkout: the real model, videos, COCO images and reference outputs. */
@@ -47,6 +47,7 @@ export function createTestEnv(overrides: Record<string, string> = {}): TestEnv {
     async cleanup() {
       await deleteKeys(testRedisUrl, `${prefix}:*`);
       rmSync(storageDir, { recursive: true, force: true });
+      for (const queue of Object.values(QueueName)) rmSync(workerStatusFile(prefix, queue), { force: true });
     },
   };
 }

@@ -76,7 +76,7 @@ describe('detect job handler', () => {
     // Rounded as stored: boxes to 2 decimals, scores to 4.
     assert.ok(objects.every((o) => o.box.every((v) => Math.round(v * 100) / 100 === v) && Math.round(o.score * 1e4) / 1e4 === o.score));
     // The video names the model that produced its boxes.
-    assert.deepEqual((await store.get(payload.videoId))?.model, { name: 'yolox_nano.onnx', input_size: [416, 416] });
+    assert.deepEqual((await store.get(payload.videoId))?.model, { name: 'yolox_nano.onnx', input_size: [416, 416], execution_provider: 'cpu' });
   });
 
   it('does nothing for a video that is no longer processing', async () => {

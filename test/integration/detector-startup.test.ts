@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openOnnxSession, parseOnnxHeader } from '../../services/detector/src/index.js';
 import { identityModel, yolov8ShapedModel } from '../helpers/detector-onnx-model.js';
-import { createTestEnv, modelPath, repoRoot } from '../helpers/test-env.js';
+import { createTestEnv, modelPath, repoRoot, type TestEnv } from '../helpers/test-env.js';
 
 const mainTs = path.join(repoRoot, 'services/detector/src/main.ts');
 
@@ -15,8 +15,16 @@ interface Exit {
   output: string;
 }
 
-/** Runs the detector's entry point as operators do (its own process), until it exits or `until` matches its output. */
-function runDetector(vars: Record<string, string>, until?: RegExp): Promise<Exit> {
+/** The detector image's HEALTHCHECK command, run as Docker runs it. */
+function healthcheck(env: TestEnv) {
+  return spawnSync(process.execPath, [path.join(repoRoot, 'shared/dist/worker-healthcheck.js'), 'detector'], { env: { ...process.env, ...env.vars }, encoding: 'utf8' });
+}
+
+/**
+ * Runs the detector's entry point as operators do (its own process), until it exits or `until`
+ * matches its output (then `whileUp` runs, and the detector gets SIGTERM).
+ */
+function runDetector(vars: Record<string, string>, until?: RegExp, whileUp?: () => void): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', mainTs], { cwd: repoRoot, env: { ...process.env, ...vars }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -26,6 +34,7 @@ function runDetector(vars: Record<string, string>, until?: RegExp): Promise<Exit
       output += chunk.toString();
       if (!signalled && until?.test(output)) {
         signalled = true;
+        whileUp?.();
         child.kill('SIGTERM');
       }
     };
@@ -101,16 +110,49 @@ describe('detector start-up refuses a model it cannot use', () => {
     assert.deepEqual([model.format.family, model.format.inputSize, model.format.numClasses, model.labelsFrom, model.labels], ['yolov8', 64, 2, 'metadata', ['cat', 'dog']]);
   });
 
-  it('a good model starts (CUDA asked for, unavailable here: falls back to CPU), then stops cleanly on SIGTERM', async () => {
+  it('a good model starts on the CPU, the health check names what it runs on, and it stops cleanly on SIGTERM', async () => {
+    let health: ReturnType<typeof healthcheck> | null = null;
     const { code, output } = await runDetector(
-      { ...env.vars, MODEL_PATH: modelPath('yolox_nano.onnx'), DETECTOR_EXECUTION_PROVIDER: 'cuda', DETECTOR_BATCH_SIZE: '4', LOG_LEVEL: 'info' },
+      { ...env.vars, MODEL_PATH: modelPath('yolox_nano.onnx'), DETECTOR_BATCH_SIZE: '4', DETECTOR_INFERENCE_THREADS: '2', LOG_LEVEL: 'info' },
       /detector taking jobs/,
+      () => {
+        health = healthcheck(env);
+      },
     );
     assert.equal(code, 0, output);
-    assert.match(output, /CUDA execution provider unavailable on device 0 \([^)]*\); falling back to CPU/);
     assert.match(output, /batch dimension is fixed at 1: batch size 4 capped to 1/);
     assert.match(output, /"executionProvider":"cpu"/);
+    assert.match(output, /"inferenceThreads":2/);
     assert.match(output, /model loaded and warmed/);
     assert.match(output, /"msg":"stopped"/);
+    assert.ok(health, 'the health check ran while the detector was up');
+    const { status, stdout, stderr } = health as ReturnType<typeof healthcheck>;
+    assert.equal(status, 0, stderr);
+    assert.match(stdout, /^ok: detector worker of .* connected to Redis; yolox_nano\.onnx on cpu, batch 1, 2 inference thread\(s\)/);
+  });
+
+  // No Vulkan driver (VK_ICD_FILENAMES names none) and no CUDA libraries in the npm package: both
+  // GPU providers must refuse to start, saying why, instead of running on the CPU.
+  for (const [provider, reason] of [
+    ['webgpu', /execution provider "webgpu" cannot start: ONNX Runtime could not open the model on webgpu \(it opens on cpu\): .*adapter/i],
+    ['cuda', /execution provider "cuda" cannot start: ONNX Runtime could not open the model on cuda:0 \(it opens on cpu\): .*(libonnxruntime_providers_cuda|CUDA)/],
+  ] as const) {
+    it(`a ${provider} provider that cannot start stops the detector with the reason, and the health check reports it`, async () => {
+      const { code, output } = await runDetector({ ...env.vars, MODEL_PATH: modelPath('yolox_nano.onnx'), DETECTOR_EXECUTION_PROVIDER: provider, VK_ICD_FILENAMES: '/nonexistent/icd.json', LOG_LEVEL: 'info' });
+      assert.equal(code, 1, output);
+      const line = output.split('\n').find((l) => l.startsWith('detector: execution provider'));
+      assert.ok(line, `no plain error line in:\n${output}`);
+      assert.match(line, reason);
+      assert.doesNotMatch(output, /taking jobs|"executionProvider":"cpu"/);
+      const health = healthcheck(env);
+      assert.equal(health.status, 1);
+      assert.match(health.stderr, new RegExp(`^unhealthy: detector failed to start: execution provider "${provider}" cannot start`));
+    });
+  }
+
+  it('webgpu with a device id other than 0 is refused: WebGPU takes the GPU its container sees', async () => {
+    const { code, output } = await runDetector({ ...env.vars, DETECTOR_EXECUTION_PROVIDER: 'webgpu', DETECTOR_DEVICE_ID: '1' });
+    assert.equal(code, 1, output);
+    assert.match(output, /detector: execution provider "webgpu" cannot start: DETECTOR_DEVICE_ID=1: WebGPU takes the GPU its process sees/);
   });
 });

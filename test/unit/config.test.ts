@@ -51,6 +51,14 @@ describe('config', () => {
     );
   });
 
+  it('execution providers: cpu, webgpu and cuda with their options; webgpu runs one inference thread per process', () => {
+    const c = loadConfig({ DETECTOR_EXECUTION_PROVIDER: 'webgpu', DETECTOR_WEBGPU_VALIDATION: 'disabled', DETECTOR_WEBGPU_LAYOUT: 'NCHW', DETECTOR_BATCH_SIZE: '16' });
+    assert.deepEqual([c.detector.executionProvider, c.detector.webgpu, c.detector.batchSize], ['webgpu', { validationMode: 'disabled', preferredLayout: 'NCHW', storageBufferCacheMode: 'bucket' }, 16]);
+    assert.equal(loadConfig({ DETECTOR_EXECUTION_PROVIDER: 'cuda', DETECTOR_DEVICE_ID: '3', DETECTOR_INFERENCE_THREADS: '4' }).detector.inferenceThreads, 4);
+    assert.throws(() => loadConfig({ DETECTOR_WEBGPU_LAYOUT: 'HWC' }), /DETECTOR_WEBGPU_LAYOUT/);
+    assert.throws(() => loadConfig({ DETECTOR_EXECUTION_PROVIDER: 'webgpu', DETECTOR_INFERENCE_THREADS: '2' }), /DETECTOR_INFERENCE_THREADS: must be 1 with DETECTOR_EXECUTION_PROVIDER=webgpu/);
+  });
+
   it('refuses to run the API in production without a strong JWT_SECRET', () => {
     const logger = createLogger('test', 'silent');
     assert.throws(() => resolveJwtSecret(loadConfig({ NODE_ENV: 'production' }), logger), /JWT_SECRET: required/);

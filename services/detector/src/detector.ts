@@ -2,6 +2,7 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createJobWorker, createRedis, QueueName, UploadStorage, VideoStore, type Config, type Logger } from '@video-detect/shared';
 import { InferenceClient } from './inference/inference-client.js';
+import { describeProvider } from './model/execution-provider.js';
 import { createDetectHandler } from './jobs/detect.handler.js';
 
 export interface RunningDetector {
@@ -15,8 +16,15 @@ export interface RunningDetector {
 export function startInference(config: Config, onCrash?: (err: Error) => void): Promise<InferenceClient> {
   const d = config.detector;
   return InferenceClient.start(
-    { modelPath: config.model.path, executionProvider: d.executionProvider, deviceId: d.deviceId, intraOpThreads: d.intraOpThreads, batchSize: d.batchSize },
-    onCrash,
+    {
+      modelPath: config.model.path,
+      executionProvider: d.executionProvider,
+      deviceId: d.deviceId,
+      webgpu: d.webgpu,
+      intraOpThreads: d.intraOpThreads,
+      batchSize: d.batchSize,
+    },
+    { threads: d.inferenceThreads, onCrash },
   );
 }
 
@@ -41,8 +49,10 @@ export async function startDetector(config: Config, logger: Logger, hooks: { onF
       classes: m.format.numClasses,
       labels: m.labelsFrom,
       batchSize: m.batchSize,
-      executionProvider: m.executionProvider,
+      executionProvider: describeProvider({ name: m.executionProvider, deviceId: m.deviceId }),
+      ...(m.executionProvider === 'webgpu' ? { webgpu: config.detector.webgpu } : {}),
       intraOpThreads: config.detector.intraOpThreads || 'default',
+      inferenceThreads: client.threads,
     },
     'model loaded and warmed',
   );

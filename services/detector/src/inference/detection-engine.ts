@@ -4,6 +4,7 @@ import type { Candidate, DecodeOptions } from '../decode/candidate.js';
 import { toDetectedObjects, type NmsOptions } from '../decode/postprocess.js';
 import { decodeYolov8Output } from '../decode/yolov8-decoder.js';
 import { decodeYoloxOutput } from '../decode/yolox-decoder.js';
+import { ExecutionProviderError } from '../model/execution-provider.js';
 import type { OnnxSession } from '../model/onnx-session.js';
 import { computeLetterbox, familyInput, type Letterbox } from '../preprocess/letterbox.js';
 import { letterboxToTensor } from '../preprocess/letterbox-tensor.js';
@@ -107,12 +108,22 @@ export class DetectionEngine {
     return result;
   }
 
-  /** One run on a blank batch so the first real frame does not pay for lazy initialisation. */
+  /**
+   * One run on a blank batch so the first real frame does not pay for lazy initialisation (GPU
+   * providers compile their kernels here). A GPU provider that opened the model but cannot run it
+   * fails here, before the detector takes a job.
+   */
   async warmUp(): Promise<void> {
     const { family, inputSize } = this.onnx.model.format;
     const letterbox = computeLetterbox(family, inputSize, inputSize, inputSize);
     const blank = new Uint8Array(inputSize * inputSize * 3).fill(114);
-    await this.run(this.toTensor(Array.from({ length: this.onnx.model.batchSize }, () => blank), letterbox));
+    try {
+      await this.run(this.toTensor(Array.from({ length: this.onnx.model.batchSize }, () => blank), letterbox));
+    } catch (err) {
+      const { executionProvider } = this.onnx.model;
+      if (executionProvider === 'cpu') throw err;
+      throw new ExecutionProviderError(executionProvider, `the warm-up run failed: ${(err as Error).message.split('\n')[0]}`);
+    }
   }
 
   /** Releases the session once the queued runs are done. */

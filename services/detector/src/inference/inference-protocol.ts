@@ -1,4 +1,4 @@
-import type { DetectedObject } from '@video-detect/shared';
+import type { DetectedObject, ExecutionProviderName } from '@video-detect/shared';
 import type { LoadedModel, OnnxSessionOptions } from '../model/onnx-session.js';
 import type { Letterbox } from '../preprocess/letterbox.js';
 import type { PostprocessOptions } from './detection-engine.js';
@@ -20,11 +20,13 @@ export type ModelSummary = Omit<LoadedModel, 'header'> & { metadata: Record<stri
 /** Inference thread → main. `frames` hands the request's frame buffers back. */
 export type FromInferenceThread =
   | { type: 'ready'; model: ModelSummary }
-  /** `model` set when the model itself is unusable (a ModelLoadError), else a start-up failure. */
-  | { type: 'init-error'; message: string; model: { file: string; reason: string } | null }
+  /** `cause` says whose fault it is when known: the model's (ModelLoadError) or the provider's (ExecutionProviderError). */
+  | { type: 'init-error'; message: string; cause: StartFailureCause | null }
   | { type: 'result'; id: number; objects: DetectedObject[][]; frames: ArrayBuffer[] }
   | { type: 'error'; id: number; message: string; frames: ArrayBuffer[] }
   | { type: 'closed' };
+
+export type StartFailureCause = { kind: 'model'; file: string; reason: string } | { kind: 'provider'; provider: ExecutionProviderName; reason: string };
 
 /** workerData of the inference thread. */
 export interface InferenceThreadData {

@@ -1,8 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { ExecutionProviderError } from '../model/execution-provider.js';
 import { ModelLoadError } from '../model/model-load-error.js';
 import { openOnnxSession } from '../model/onnx-session.js';
 import { DetectionEngine } from './detection-engine.js';
-import type { FromInferenceThread, InferenceThreadData, ToInferenceThread } from './inference-protocol.js';
+import type { FromInferenceThread, InferenceThreadData, StartFailureCause, ToInferenceThread } from './inference-protocol.js';
 
 /**
  * The inference thread: owns the ONNX Runtime session so that session.run() (native work on the
@@ -14,6 +15,12 @@ const parent = parentPort;
 if (!parent) throw new Error('inference-thread.ts must run as a worker thread');
 const send = (message: FromInferenceThread, transfer: ArrayBuffer[] = []) => parent.postMessage(message, transfer);
 
+function causeOf(err: Error): StartFailureCause | null {
+  if (err instanceof ModelLoadError) return { kind: 'model', file: err.file, reason: err.reason };
+  if (err instanceof ExecutionProviderError) return { kind: 'provider', provider: err.provider, reason: err.reason };
+  return null;
+}
+
 async function start(data: InferenceThreadData): Promise<DetectionEngine | null> {
   try {
     const engine = new DetectionEngine(await openOnnxSession(data.session));
@@ -23,7 +30,7 @@ async function start(data: InferenceThreadData): Promise<DetectionEngine | null>
     return engine;
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
-    send({ type: 'init-error', message: e.message, model: e instanceof ModelLoadError ? { file: e.file, reason: e.reason } : null });
+    send({ type: 'init-error', message: e.message, cause: causeOf(e) });
     return null;
   }
 }

@@ -30,7 +30,7 @@ export function createDetectHandler(deps: DetectHandlerDeps): JobHandler<typeof 
   const labelIds = new Map(client.model.labels.map((label, i) => [label, i]));
   // Recorded on the video with each chunk: which model produced its boxes.
   const { inputSize } = client.model.format;
-  const modelInfo: ModelInfo = { name: path.basename(client.model.file), input_size: [inputSize, inputSize] };
+  const modelInfo: ModelInfo = { name: path.basename(client.model.file), input_size: [inputSize, inputSize], execution_provider: client.model.executionProvider };
   const nothing = { framesAnalysed: 0, objects: 0 };
 
   return defineJobHandler(JobName.Detect, async ({ data, log: jobLog }) => {

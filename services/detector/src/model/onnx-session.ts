@@ -1,18 +1,19 @@
 import ort from 'onnxruntime-node';
-import { COCO_LABELS } from '@video-detect/shared';
+import { COCO_LABELS, type ExecutionProviderName, type WebGpuSettings } from '@video-detect/shared';
+import { describeProvider, ExecutionProviderError, executionProviderOption } from './execution-provider.js';
 import { readModelFile, parseClassNames, type OnnxModelHeader } from './model-file.js';
 import { recogniseModelFormat, type ModelFormat, type TensorInfo } from './model-format.js';
 import { ModelLoadError } from './model-load-error.js';
-
-export type ExecutionProvider = 'cpu' | 'cuda';
 
 /** How to create the session; mirrors `config.detector`. */
 export interface OnnxSessionOptions {
   modelPath: string;
   /** @defaultValue 'cpu' */
-  executionProvider: ExecutionProvider;
-  /** CUDA device index (ignored on CPU). */
+  executionProvider: ExecutionProviderName;
+  /** CUDA device index (0 for the others). */
   deviceId: number;
+  /** WebGPU options (ignored by the other providers); ONNX Runtime's defaults where absent. */
+  webgpu?: Partial<WebGpuSettings>;
   /** ONNX Runtime intra-op threads; 0 = its default (one per physical core). */
   intraOpThreads: number;
   /** Frames per run wanted; capped to the graph's batch dim when that is fixed. */
@@ -28,10 +29,11 @@ export interface LoadedModel {
   labelsFrom: 'metadata' | 'coco80' | 'generated';
   /** Frames per session.run(). */
   batchSize: number;
-  /** The provider actually in use (after any fallback). */
-  executionProvider: ExecutionProvider;
+  /** The provider the session runs on: always the one asked for (there is no fallback). */
+  executionProvider: ExecutionProviderName;
+  deviceId: number;
   header: OnnxModelHeader;
-  /** Things worth a log line (fallbacks, caps). */
+  /** Things worth a log line (caps, class names). */
   notes: string[];
 }
 
@@ -54,40 +56,45 @@ function labelsFor(file: string, header: OnnxModelHeader, numClasses: number, no
   return { labels: Array.from({ length: numClasses }, (_, i) => `class_${i}`), labelsFrom: 'generated' };
 }
 
-async function createSession(file: string, bytes: Uint8Array, options: OnnxSessionOptions, notes: string[]) {
+/**
+ * Opens the session on the provider asked for. When a GPU provider fails, a CPU session of the
+ * same bytes tells the two causes apart: the model loads on CPU → the provider is at fault
+ * (ExecutionProviderError); it does not → the model is (ModelLoadError).
+ */
+async function createSession(file: string, bytes: Uint8Array, options: OnnxSessionOptions): Promise<ort.InferenceSession> {
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     ...(options.intraOpThreads > 0 ? { intraOpNumThreads: options.intraOpThreads } : {}),
-    // One graph at a time per process: inter-op parallelism only adds threads that spin.
+    // One graph at a time per session: inter-op parallelism only adds threads that spin.
     interOpNumThreads: 1,
     executionMode: 'sequential',
   };
-  const open = async (ep: ort.InferenceSession.ExecutionProviderConfig) => {
-    try {
-      return await ort.InferenceSession.create(bytes, { ...base, executionProviders: [ep] });
-    } catch (err) {
-      throw new ModelLoadError(file, `ONNX Runtime could not load it: ${(err as Error).message.split('\n')[0]}`);
+  const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+  const provider = { name: options.executionProvider, deviceId: options.deviceId, webgpu: options.webgpu };
+  const executionProviders = [executionProviderOption(provider)];
+  try {
+    return await ort.InferenceSession.create(bytes, { ...base, executionProviders });
+  } catch (err) {
+    if (provider.name !== 'cpu') {
+      const cpu = await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cpu'] }).catch(() => null);
+      if (cpu) {
+        await cpu.release();
+        throw new ExecutionProviderError(provider.name, `ONNX Runtime could not open the model on ${describeProvider(provider)} (it opens on cpu): ${firstLine(err)}`);
+      }
     }
-  };
-  if (options.executionProvider === 'cuda') {
-    try {
-      const session = await ort.InferenceSession.create(bytes, { ...base, executionProviders: [{ name: 'cuda', deviceId: options.deviceId }] });
-      return { session, executionProvider: 'cuda' as const };
-    } catch (err) {
-      notes.push(
-        `CUDA execution provider unavailable on device ${options.deviceId} (${(err as Error).message.split('\n')[0]}); falling back to CPU`,
-      );
-    }
+    throw new ModelLoadError(file, `ONNX Runtime could not load it: ${firstLine(err)}`);
   }
-  return { session: await open('cpu'), executionProvider: 'cpu' as const };
 }
 
-/** Reads, checks and opens the model: one session per process. Throws ModelLoadError naming the file. */
+/**
+ * Reads, checks and opens the model on the configured provider. Throws ModelLoadError naming the
+ * file, or ExecutionProviderError when the model is fine but the provider cannot run it.
+ */
 export async function openOnnxSession(options: OnnxSessionOptions): Promise<OnnxSession> {
   const file = options.modelPath;
   const { bytes, header } = await readModelFile(file);
   const notes: string[] = [];
-  const { session, executionProvider } = await createSession(file, bytes, options, notes);
+  const session = await createSession(file, bytes, options);
   try {
     const format = recogniseModelFormat(file, tensorInfos(session.inputMetadata), tensorInfos(session.outputMetadata), header.metadata);
     const { labels, labelsFrom } = labelsFor(file, header, format.numClasses, notes);
@@ -96,7 +103,8 @@ export async function openOnnxSession(options: OnnxSessionOptions): Promise<Onnx
       notes.push(`the model's batch dimension is fixed at ${format.fixedBatch}: batch size ${batchSize} capped to ${format.fixedBatch}`);
       batchSize = format.fixedBatch;
     }
-    return { session, model: { file, format, labels, labelsFrom, batchSize, executionProvider, header, notes } };
+    const { executionProvider, deviceId } = options;
+    return { session, model: { file, format, labels, labelsFrom, batchSize, executionProvider, deviceId, header, notes } };
   } catch (err) {
     await session.release();
     throw err;

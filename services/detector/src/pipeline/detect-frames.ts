@@ -35,12 +35,12 @@ export interface DetectFramesOutcome {
   framesDecoded: number;
 }
 
-/** How many batches may wait at the inference thread: enough that decoding stays ahead of it. */
-const MAX_IN_FLIGHT = 3;
+/** Batches that may wait at each inference thread: enough that decoding stays ahead of it. */
+const IN_FLIGHT_PER_THREAD = 3;
 
 /**
  * Decode → infer → boxes for one range of a video (or an image), pipelined: ffmpeg decodes the
- * next frames while the inference thread works on the previous ones; the main thread only moves
+ * next frames while the inference threads work on the previous ones; the main thread only moves
  * bytes. Used by the detect job and the benchmarks (no Redis needed).
  */
 export async function detectFrames(client: InferenceClient, req: DetectFramesRequest): Promise<DetectFramesOutcome> {
@@ -58,6 +58,7 @@ export async function detectFrames(client: InferenceClient, req: DetectFramesReq
     range: req.range,
   });
 
+  const maxInFlight = IN_FLIGHT_PER_THREAD * client.threads;
   const results: FrameResult[] = [];
   const inFlight: Array<{ promise: Promise<void> }> = [];
   let batch: Array<{ index: number; timestamp: number; data: Uint8Array }> = [];
@@ -88,7 +89,7 @@ export async function detectFrames(client: InferenceClient, req: DetectFramesReq
       const position = wantedOrdinals ? wantedOrdinals.get(frame.ordinal)! : frame.ordinal;
       batch.push({ index: start + frame.ordinal, timestamp: req.timestamps?.[position] ?? 0, data: frame.data });
       if (batch.length >= model.batchSize) flush();
-      while (inFlight.length >= MAX_IN_FLIGHT) await inFlight.shift()!.promise;
+      while (inFlight.length >= maxInFlight) await inFlight.shift()!.promise;
       if (req.onProgress && performance.now() - lastProgress >= progressEvery) {
         lastProgress = performance.now();
         if (!(await req.onProgress(results.length))) {
