@@ -66,10 +66,15 @@ class VideoFixture {
     assert.ok((await this.api.ctx.redis.ttl(this.api.ctx.keys.video(record.id))) > 0, 'the record itself expires');
   }
 
-  async attemptsOf<N extends JobName>(name: N, key: JobKey<N>): Promise<{ state: string; attemptsMade: number }> {
-    const job = await this.api.ctx.jobs.getJob(name, key);
-    assert.ok(job, `${name} job ${JSON.stringify(key)} is kept`);
-    return { state: await job.getState(), attemptsMade: job.attemptsMade };
+  /** How the job ended. A video is finished before its failing job is recorded as failed, so this waits for the job. */
+  async attemptsOf<N extends JobName>(name: N, key: JobKey<N>, timeoutMs = 30_000): Promise<{ state: string; attemptsMade: number }> {
+    for (const deadline = Date.now() + timeoutMs; ; await sleep(50)) {
+      const job = await this.api.ctx.jobs.getJob(name, key);
+      assert.ok(job, `${name} job ${JSON.stringify(key)} is kept`);
+      const state = await job.getState();
+      if (state === 'completed' || state === 'failed') return { state, attemptsMade: job.attemptsMade };
+      assert.ok(Date.now() < deadline, `${name} job ${JSON.stringify(key)} still ${state} after ${timeoutMs} ms`);
+    }
   }
 }
 
