@@ -1,12 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-
-export class FrameListingError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FrameListingError';
-  }
-}
+import { FfmpegMissingError, UnreadableVideoError } from './failures.js';
 
 /** Runs ffprobe with an argument array (no shell) and hands each stdout line to `onLine`. */
 function ffprobeLines(ffprobePath: string, args: string[], onLine: (line: string) => void): Promise<void> {
@@ -17,10 +11,12 @@ function ffprobeLines(ffprobePath: string, args: string[], onLine: (line: string
       stderr = (stderr + d.toString()).slice(-2000);
     });
     createInterface({ input: child.stdout }).on('line', onLine);
-    child.on('error', (err) => reject(new FrameListingError(`cannot run ffprobe (${ffprobePath}): ${err.message}`)));
+    child.on('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'ENOENT' ? new FfmpegMissingError('ffprobe', ffprobePath) : new UnreadableVideoError(`cannot run ffprobe (${ffprobePath}): ${err.message}`)),
+    );
     child.on('close', (code) => {
       if (code === 0) resolve();
-      else reject(new FrameListingError(`ffprobe exited with ${code}: ${stderr.trim().split('\n').at(-1) ?? ''}`));
+      else reject(new UnreadableVideoError(`ffprobe exited with ${code}: ${stderr.trim().split('\n').at(-1) ?? ''}`));
     });
   });
 }
@@ -56,7 +52,7 @@ export async function listFrameTimestamps(file: string, streamIndex: number, ffp
     ['-v', 'error', '-select_streams', String(streamIndex), '-show_entries', 'frame=best_effort_timestamp_time', '-of', 'csv=p=0', file],
     (line) => {
       const t = Number(line.split(',')[0]);
-      if (!Number.isFinite(t)) throw new FrameListingError('the video stream has frames without timestamps');
+      if (!Number.isFinite(t)) throw new UnreadableVideoError('the video stream has frames without timestamps');
       fromFrames.push(t);
     },
   );

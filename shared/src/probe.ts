@@ -1,4 +1,5 @@
 import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
+import { FfmpegMissingError, UnreadableVideoError } from './failures.js';
 import type { VideoInfo } from './video-record.js';
 
 /** What the services need to know about an upload's video stream. */
@@ -7,13 +8,6 @@ export interface ProbedVideo extends VideoInfo {
   streamIndex: number;
   /** Container start time (s): subtract it from a frame's pts to get "seconds from the start". */
   startTime: number;
-}
-
-export class NotAVideoError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotAVideoError';
-  }
 }
 
 function ffprobe(file: string, ffprobePath: string): Promise<FfprobeData> {
@@ -45,23 +39,25 @@ function rotationOf(stream: FfprobeStream): number {
 
 /**
  * Probes a file and describes its first real video stream (cover art is not a video).
- * Throws NotAVideoError when ffprobe cannot read it or it has no decodable video stream.
+ * Throws UnreadableVideoError when ffprobe cannot read it or it has no decodable video stream,
+ * FfmpegMissingError when there is no ffprobe to ask.
  */
 export async function probeVideo(file: string, ffprobePath = 'ffprobe'): Promise<ProbedVideo> {
   let data: FfprobeData;
   try {
     data = await ffprobe(file, ffprobePath);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FfmpegMissingError('ffprobe', ffprobePath);
     // ffprobe's last stderr line names the problem ("<file>: Invalid data found when processing input").
     const lines = (err instanceof Error ? err.message : String(err)).split('\n').map((l) => l.trim()).filter(Boolean);
     const detail = (lines.findLast((l) => l.startsWith(`${file}:`)) ?? lines.at(-1) ?? 'unknown error').replace(`${file}: `, '');
-    throw new NotAVideoError(`ffprobe could not read it (${detail})`);
+    throw new UnreadableVideoError(`ffprobe could not read it (${detail})`);
   }
   const stream = data.streams.find(
     (s) => s.codec_type === 'video' && !s.disposition?.attached_pic && (s.width ?? 0) > 0 && (s.height ?? 0) > 0,
   );
-  if (!stream || stream.index === undefined) throw new NotAVideoError('the file has no video stream');
-  if (!stream.codec_name) throw new NotAVideoError('the video stream has no codec ffmpeg can decode');
+  if (!stream || stream.index === undefined) throw new UnreadableVideoError('the file has no video stream');
+  if (!stream.codec_name) throw new UnreadableVideoError('the video stream has no codec ffmpeg can decode');
 
   const rotation = rotationOf(stream);
   const quarterTurn = Math.abs(rotation) % 180 === 90;

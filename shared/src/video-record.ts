@@ -15,7 +15,7 @@ export const videoStatuses = Object.values(VideoStatus) as [VideoStatus, ...Vide
 export const videoInfoSchema = z.object({
   duration: z.number().nullable(),
   fps: z.number().nullable(),
-  width: z.number().int(),
+  width: z.number().int().describe('Displayed width (after rotation).'),
   height: z.number().int(),
   frame_count: z.number().int().nullable(),
   codec: z.string(),
@@ -41,7 +41,7 @@ export const modelInfoSchema = z.object({
   name: z.string(),
   input_size: z.array(z.number().int()),
   /** Where the boxes were computed (absent in records written before providers were recorded). */
-  execution_provider: z.enum(EXECUTION_PROVIDERS).optional(),
+  execution_provider: z.enum(EXECUTION_PROVIDERS).optional().describe('ONNX Runtime execution provider that computed the boxes'),
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 

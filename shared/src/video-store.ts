@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { RedisKeys } from './keys.js';
-import { fromVideoHash, toVideoHash, type ModelInfo, type VideoRecord, type VideoStatus } from './video-record.js';
+import type { Config } from './config.js';
+import { redisKeys, type RedisKeys } from './keys.js';
+import { fromVideoHash, toVideoHash, VideoStatus, type ErrorInfo, type ModelInfo, type Summary, type VideoRecord } from './video-record.js';
 
 /** HSETs ARGV pairs on KEYS[1] only while the hash exists and its status is one of ARGV[1] (comma list, "" = any). */
 const updateIfScript = `
@@ -31,12 +32,25 @@ return 1`;
 
 export type UpdateOutcome = 'updated' | 'missing' | 'wrong_status';
 
-/** Every read and write of video records, progress and chunk results. */
+/** How a video ends: what `finish` records. */
+export type VideoOutcome =
+  | { status: typeof VideoStatus.Completed; summary: Summary }
+  | { status: typeof VideoStatus.Failed; error: ErrorInfo }
+  | { status: typeof VideoStatus.Cancelled };
+
+/** Every read and write of a video's Redis keys: its record, progress and chunk results (the uploaded file is `UploadStorage`'s). */
 export class VideoStore {
+  /** @param retentionSeconds RESULT_TTL_SECONDS: how long a finished video's keys are kept; 0 = until deleted. */
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
+    private readonly retentionSeconds = 0,
   ) {}
+
+  /** The store as every service opens it: the configured prefix and retention. */
+  static open(config: Config, redis: Redis): VideoStore {
+    return new VideoStore(redis, redisKeys(config.redis.prefix), config.jobs.resultTtlSeconds);
+  }
 
   async create(record: VideoRecord): Promise<void> {
     await this.redis
@@ -92,19 +106,28 @@ export class VideoStore {
       .exec();
   }
 
-  /** Sets the retention TTL on a finished video's record and results. */
-  async expire(record: VideoRecord, seconds: number): Promise<void> {
-    if (seconds <= 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const key of this.keys.videoKeys(record.id, record.chunks_total ?? 0)) pipeline.expire(key, seconds);
-    await pipeline.exec();
+  /**
+   * Ends a queued or processing video, the one way every terminal path takes: final status,
+   * `completed_at`, its summary or error, then the retention TTL on all its keys. False when the
+   * video had already ended (the first outcome stands) or is gone.
+   */
+  async finish(videoId: string, outcome: VideoOutcome): Promise<boolean> {
+    const fields: Partial<VideoRecord> = { ...outcome, completed_at: new Date().toISOString() };
+    if ((await this.update(videoId, fields, [VideoStatus.Queued, VideoStatus.Processing])) !== 'updated') return false;
+    const record = this.retentionSeconds > 0 ? await this.get(videoId) : null;
+    if (record) {
+      const pipeline = this.redis.pipeline();
+      for (const key of this.keys.videoKeys(record.id, record.chunks_total ?? 0)) pipeline.expire(key, this.retentionSeconds);
+      await pipeline.exec();
+    }
+    return true;
   }
 
   /**
    * Stores one chunk's frames (JSON) atomically with its done mark and the model that made them;
    * false if the video is no longer processing.
    */
-  async saveChunkResult(videoId: string, chunkIndex: number, framesJson: string, frameCount: number, model?: ModelInfo): Promise<boolean> {
+  async saveChunkResult(videoId: string, chunkIndex: number, frameResultsJson: string, framesAnalysed: number, model?: ModelInfo): Promise<boolean> {
     const k = this.keys;
     const result = await this.redis.eval(
       saveChunkScript,
@@ -113,9 +136,9 @@ export class VideoStore {
       k.chunkResult(videoId, chunkIndex),
       k.videoChunksDone(videoId),
       k.videoProgress(videoId),
-      framesJson,
+      frameResultsJson,
       String(chunkIndex),
-      String(frameCount),
+      String(framesAnalysed),
       model ? JSON.stringify(model) : '',
     );
     return result === 1;

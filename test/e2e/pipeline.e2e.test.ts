@@ -66,7 +66,7 @@ describe('end to end: upload -> chunks -> detectors -> merge -> paged detections
       if (name === 'bottle-detection.mp4') {
         const withBottles = frames.filter((f) => f.objects.some((o) => o.label === 'bottle')).length;
         assert.ok(withBottles / frames.length > 0.8, `bottles on most frames (${withBottles}/${frames.length})`);
-        assert.ok((video.summary?.bottle?.frames ?? 0) === withBottles);
+        assert.equal(video.summary?.bottle?.frames, withBottles);
       }
       if (name === 'iphone_rotated.mov') assert.equal(frames.filter((f) => f.objects.some((o) => o.score >= 0.5)).length, 0, 'a plain wall');
       if (name === 'one-by-one-person-detection.mp4') {
@@ -99,17 +99,21 @@ describe('end to end: upload -> chunks -> detectors -> merge -> paged detections
 
   it('DELETE during processing stops the work and leaves nothing behind', async () => {
     const up = await stack.upload(mediaPath('one-by-one-person-detection.mp4'));
+    let deletedWhile: string | null = null;
+    // Polling ends with the 404 of the deleted video.
     await stack.waitForEnd(up.id, 120_000, async (v) => {
-      if (v.progress.chunks_done >= 1) {
+      if (v.progress.chunks_done >= 1 && deletedWhile === null) {
+        deletedWhile = `${v.status} with ${v.progress.chunks_done} of ${v.progress.chunks_total} chunks done`;
         await stack.api.http().delete(`/api/v1/videos/${up.id}`).set('authorization', stack.authorization).expect(204);
       }
     }).catch(() => undefined);
+    assert.match(deletedWhile ?? 'never deleted', /^processing with \d+ of \d+ chunks done$/);
     await stack.api.http().get(`/api/v1/videos/${up.id}`).set('authorization', stack.authorization).expect(404);
     // Give a running chunk time to notice; then no key of this video may remain and the queues drain.
     const deadline = Date.now() + 30_000;
     for (;;) {
       const keys = await stack.api.ctx.redis.keys(`${stack.api.env.config.redis.prefix}:video:${up.id}*`);
-      const counts = await stack.api.ctx.queues.detector.getJobCounts('active', 'waiting', 'delayed');
+      const counts = await stack.api.ctx.jobs.queues.detector.getJobCounts('active', 'waiting', 'delayed');
       const pending = (counts.active ?? 0) + (counts.waiting ?? 0) + (counts.delayed ?? 0);
       if (keys.length === 0 && pending === 0) break;
       assert.ok(Date.now() < deadline, `leftovers: ${keys.join(', ')} ${JSON.stringify(counts)}`);

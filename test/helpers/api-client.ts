@@ -40,8 +40,8 @@ export async function startTestApi(overrides: Record<string, string> = {}): Prom
       return { authorization: `Bearer ${body.access_token}`, refreshToken: body.refresh_token };
     },
     async close() {
-      await ctx.queues.processor.obliterate({ force: true }).catch(() => undefined);
-      await ctx.queues.detector.obliterate({ force: true }).catch(() => undefined);
+      await ctx.jobs.queues.processor.obliterate({ force: true }).catch(() => undefined);
+      await ctx.jobs.queues.detector.obliterate({ force: true }).catch(() => undefined);
       await ctx.close();
       await env.cleanup();
     },

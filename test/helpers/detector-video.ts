@@ -45,7 +45,7 @@ export async function processingVideo(store: VideoStore, storageDir: string, nam
     width,
     height,
     ...planRange(media.pts, start, end),
-    frames,
+    frameIndices: frames,
     timestamps: frames.map((i) => Math.max(0, Math.round((media.pts[i]! - startTime) * 1e6) / 1e6)),
     options: { min_score: null, classes: null },
   };

@@ -51,7 +51,7 @@ export class TestStack {
 
   /** Waits until `count` workers are connected to the queue (each service registers once warm). */
   async waitForWorkers(queue: 'processor' | 'detector', count: number, timeoutMs = 60_000): Promise<void> {
-    const q = this.api.ctx.queues[queue];
+    const q = this.api.ctx.jobs.queues[queue];
     const deadline = Date.now() + timeoutMs;
     while ((await q.getWorkersCount()) < count) {
       if (Date.now() > deadline) throw new Error(`only ${await q.getWorkersCount()} ${queue} worker(s) after ${timeoutMs} ms\n${this.recentLogs()}`);

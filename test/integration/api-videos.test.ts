@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { jobIds, VideoStatus, type FrameResult } from '@video-detect/shared';
+import { JobName, VideoStatus, type FrameResult } from '@video-detect/shared';
+import { OPENAPI_FILE, toSortedJson } from '../../services/api/src/index.js';
 import { assertError, startTestApi, type TestApi } from '../helpers/api-client.js';
-import { mediaPath } from '../helpers/test-env.js';
+import { mediaPath, repoRoot } from '../helpers/test-env.js';
 
 const storedFiles = (api: TestApi) => readdirSync(api.env.storageDir);
 
@@ -21,7 +22,7 @@ describe('videos API', () => {
     await api.close();
   });
 
-  it('accepts a video: 202, Location, queued record, one process job whose id is the video id', async () => {
+  it('accepts a video: 202, Location, queued record, one plan job whose id is the video id', async () => {
     const res = await api
       .http()
       .post('/api/v1/videos')
@@ -37,8 +38,9 @@ describe('videos API', () => {
     assert.deepEqual(res.body.options, { sample_fps: 2, min_score: 0.5, classes: ['person', 'clock'] });
     assert.equal(res.body.video.width, 640);
     assert.equal(res.body.video.codec, 'h264');
-    const job = await api.ctx.queues.processor.getJob(jobIds.process(res.body.id));
-    assert.ok(job, 'process job exists');
+    const job = await api.ctx.jobs.queues.processor.getJob(res.body.id);
+    assert.ok(job, 'plan job exists');
+    assert.equal(job.name, JobName.Plan);
     assert.deepEqual(job.data, { videoId: res.body.id });
     assert.ok(storedFiles(api).includes(`${res.body.id}.mp4`));
     const got = await api.http().get(res.headers.location).set('authorization', alice).expect(200);
@@ -165,7 +167,7 @@ describe('videos API', () => {
     await api.http().delete(`/api/v1/videos/${id}`).set('authorization', alice).expect(204);
     await api.http().get(`/api/v1/videos/${id}`).set('authorization', alice).expect(404);
     assert.ok(!storedFiles(api).some((f) => f.startsWith(id)));
-    assert.equal(await api.ctx.queues.processor.getJob(jobIds.process(id)), undefined);
+    assert.equal(await api.ctx.jobs.getJob(JobName.Plan, { videoId: id }), undefined);
     assert.equal(await api.ctx.redis.exists(api.ctx.keys.video(id)), 0);
   });
 });
@@ -207,6 +209,13 @@ describe('service endpoints', () => {
     for (const schema of ['Video', 'VideoList', 'DetectionsPage', 'Frame', 'TokenPair', 'Error']) assert.ok(doc.components.schemas[schema], schema);
     assert.deepEqual(doc.paths['/api/v1/videos'].get.security, [{ bearerAuth: [] }]);
     assert.ok(doc.paths['/api/v1/videos'].post.requestBody.content['multipart/form-data']);
+  });
+
+  it(`serves the committed OpenAPI document (run \`npm run openapi\` and commit ${OPENAPI_FILE} when it differs)`, async () => {
+    // Key-sorted and committed, so a contract change shows in review.
+    const served = toSortedJson((await api.http().get('/openapi.json').expect(200)).body);
+    const committed = readFileSync(path.join(repoRoot, OPENAPI_FILE), 'utf8');
+    assert.equal(served, committed, `${OPENAPI_FILE} is out of date: run \`npm run openapi\` and commit the result`);
   });
 
   it('answers JSON 404 for unknown routes', async () => {

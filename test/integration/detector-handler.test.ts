@@ -6,12 +6,14 @@ import {
   chunkResultSchema,
   createLogger,
   createRedis,
+  DecodeFailedError,
   JobName,
+  JobRunner,
   QueueName,
   queueOptions,
   redisKeys,
+  UploadStorage,
   VideoStatus,
-  VideoStorage,
   VideoStore,
   type DetectJobData,
 } from '@video-detect/shared';
@@ -20,14 +22,15 @@ import { startTestClient } from '../helpers/detector-fixtures.js';
 import { processingVideo } from '../helpers/detector-video.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
 
-/** The detect handler on real jobs (added to a real queue, run directly), real Redis, ffmpeg and model. */
+/** The detect handler in the job wrapper on real jobs (added to a real queue, run directly), real Redis, ffmpeg and model. */
 describe('detect job handler', () => {
   let env: TestEnv;
   let redis: Redis;
   let store: VideoStore;
   let queue: Queue;
   let client: InferenceClient;
-  let handler: ReturnType<typeof createDetectHandler>;
+  let runner: JobRunner<typeof QueueName.Detector, null>;
+  const handler = (job: Job) => runner.process(job);
   let n = 0;
 
   before(async () => {
@@ -36,7 +39,8 @@ describe('detect job handler', () => {
     store = new VideoStore(redis, redisKeys(env.config.redis.prefix));
     queue = new Queue(QueueName.Detector, queueOptions(env.config, redis));
     client = await startTestClient();
-    handler = createDetectHandler({ config: env.config, client, store, storage: new VideoStorage(env.storageDir), logger: createLogger('detector', 'silent') });
+    const detect = createDetectHandler({ config: env.config, client, videos: store, uploads: new UploadStorage(env.storageDir) });
+    runner = new JobRunner({ queue: QueueName.Detector, handlers: [detect], context: null, logger: createLogger('detector', 'silent'), videos: store });
   });
   after(async () => {
     await client.close();
@@ -56,7 +60,7 @@ describe('detect job handler', () => {
     const picked = [440, 445, 450, 455];
     const payload: DetectJobData = {
       ...data,
-      frames: picked,
+      frameIndices: picked,
       timestamps: picked.map((i) => data.timestamps[i - 440]!),
       options: { min_score: 0.85, classes: ['bottle', 'not-a-coco-label'] },
     };
@@ -66,7 +70,7 @@ describe('detect job handler', () => {
     assert.deepEqual(frames.map((f) => f.index), picked);
     assert.deepEqual(frames.map((f) => f.timestamp), payload.timestamps);
     const objects = frames.flatMap((f) => f.objects);
-    assert.deepEqual(result, { frames: 4, objects: objects.length });
+    assert.deepEqual(result, { framesAnalysed: 4, objects: objects.length });
     assert.ok(objects.length >= 4, 'bottles above 0.85 around 15 s');
     assert.ok(objects.every((o) => o.label === 'bottle' && o.score >= 0.85));
     // Rounded as stored: boxes to 2 decimals, scores to 4.
@@ -78,7 +82,7 @@ describe('detect job handler', () => {
   it('does nothing for a video that is no longer processing', async () => {
     const data = await processingVideo(store, env.storageDir, 'friday.mp4', 0, 10);
     await store.update(data.videoId, { status: VideoStatus.Cancelled });
-    assert.deepEqual(await handler(await jobOf(data)), { frames: 0, objects: 0 });
+    assert.deepEqual(await handler(await jobOf(data)), { framesAnalysed: 0, objects: 0 });
     assert.equal(await stored(data), null);
   });
 
@@ -88,7 +92,7 @@ describe('detect job handler', () => {
     const started = Date.now();
     const running = handler(await jobOf(data));
     setTimeout(() => void store.update(data.videoId, { status: VideoStatus.Cancelled }), 800);
-    assert.deepEqual(await running, { frames: 0, objects: 0 });
+    assert.deepEqual(await running, { framesAnalysed: 0, objects: 0 });
     assert.ok(Date.now() - started < 5000, `stopped after ${Date.now() - started} ms`);
     assert.equal(await stored(data), null);
   });
@@ -97,8 +101,8 @@ describe('detect job handler', () => {
     const data = await processingVideo(store, env.storageDir, 'friday.mp4', 0, 10);
     const cases: unknown[] = [
       { ...data, videoId: 'not-a-uuid' },
-      { ...data, frames: [0, 11], timestamps: [0, 0.3] },
-      { ...data, frames: [3, 2], timestamps: [0.1, 0.06] },
+      { ...data, frameIndices: [0, 11], timestamps: [0, 0.3] },
+      { ...data, frameIndices: [3, 2], timestamps: [0.1, 0.06] },
       { ...data, timestamps: [] },
     ];
     for (const payload of cases) await assert.rejects(handler(await jobOf(payload)), UnrecoverableError);
@@ -107,9 +111,10 @@ describe('detect job handler', () => {
 
   it('rethrows decoding failures (retryable), naming the file', async () => {
     const data = await processingVideo(store, env.storageDir, 'friday.mp4', 0, 10);
-    await assert.rejects(handler(await jobOf({ ...data, endFrame: 20, frames: [0], timestamps: [0] })), (err: unknown) => {
-      assert.ok(!(err instanceof UnrecoverableError));
-      assert.match((err as Error).message, new RegExp(`FRAME_COUNT_MISMATCH: .*${data.file}`));
+    await assert.rejects(handler(await jobOf({ ...data, endFrame: 20, frameIndices: [0], timestamps: [0] })), (err: unknown) => {
+      assert.ok(err instanceof DecodeFailedError && !(err instanceof UnrecoverableError));
+      assert.match(err.message, new RegExp(`FRAME_COUNT_MISMATCH: .*${data.file}`));
+      assert.equal(err.frame, 10, 'decoding stopped at the first frame ffmpeg did not deliver');
       return true;
     });
   });

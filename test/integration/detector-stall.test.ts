@@ -7,14 +7,14 @@ import {
   chunkResultSchema,
   createLogger,
   createRedis,
+  jobIdOf,
   JobName,
-  jobIds,
   QueueName,
   queueOptions,
   redisKeys,
   VideoStore,
   workerOptions,
-  type DetectJobResult,
+  type JobResult,
 } from '@video-detect/shared';
 import { startDetector, type RunningDetector } from '../../services/detector/src/index.js';
 import { processingVideo } from '../helpers/detector-video.js';
@@ -66,7 +66,7 @@ describe('a long chunk is neither stalled nor run twice', () => {
 
     const queue = new Queue(QueueName.Detector, queueOptions(config, redis));
     closers.push(() => queue.close());
-    const jobId = jobIds.detect(payload.videoId, 0);
+    const jobId = jobIdOf(JobName.Detect, payload);
     const lockKey = `${redisKeys(config.redis.prefix).bullPrefix}:${QueueName.Detector}:${jobId}:lock`;
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
@@ -78,9 +78,9 @@ describe('a long chunk is neither stalled nor run twice', () => {
     let observerRuns = 0;
     const observer = new Worker(
       QueueName.Detector,
-      (): Promise<DetectJobResult> => {
+      (): Promise<JobResult<'detect'>> => {
         observerRuns++;
-        return Promise.resolve({ frames: 0, objects: 0 });
+        return Promise.resolve({ framesAnalysed: 0, objects: 0 });
       },
       workerOptions(config, connect()),
     );
@@ -91,7 +91,7 @@ describe('a long chunk is neither stalled nor run twice', () => {
     let lockMissing = 0;
     let polls = 0;
     const started = Date.now();
-    const finished = job.waitUntilFinished(events, 120_000) as Promise<DetectJobResult>;
+    const finished = job.waitUntilFinished(events, 120_000) as Promise<JobResult<'detect'>>;
     let done = false;
     void finished.finally(() => (done = true));
     while (!done) {
@@ -116,12 +116,12 @@ describe('a long chunk is neither stalled nor run twice', () => {
     // The main event loop was never blocked for long: renewals (every 0.5 s) were always on time.
     assert.ok(loopDelay.max / 1e6 < 250, `event loop blocked for ${(loopDelay.max / 1e6).toFixed(0)} ms`);
 
-    assert.equal(result.frames, frames);
+    assert.equal(result.framesAnalysed, frames);
     assert.ok(result.objects >= frames * 2, `bottles on most frames (${result.objects} objects)`);
     const stored = chunkResultSchema.parse(JSON.parse((await redis.get(redisKeys(config.redis.prefix).chunkResult(payload.videoId, 0))) ?? 'null'));
     assert.deepEqual(
       stored.map((f) => f.index),
-      payload.frames,
+      payload.frameIndices,
     );
     assert.deepEqual(
       stored.map((f) => f.timestamp),

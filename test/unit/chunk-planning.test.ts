@@ -29,7 +29,7 @@ describe('planChunks', () => {
     const chunks = planChunks({ pts, analysed: sampleFrames(pts, null), chunkFrames: 4, startTime: 0.5 });
     // At most 4 a chunk, as even as possible: 4, 3, 3.
     assert.deepEqual(chunks.map((c) => [c.startFrame, c.endFrame]), [[0, 4], [4, 7], [7, 10]]);
-    assert.deepEqual(chunks.map((c) => c.frames), [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]);
+    assert.deepEqual(chunks.map((c) => c.frameIndices), [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]);
     assert.equal(chunks[0]?.selectFrom, null);
     assert.equal(chunks[0]?.selectTo, 0.85);
     assert.equal(chunks[1]?.selectFrom, 0.85);
@@ -38,13 +38,13 @@ describe('planChunks', () => {
     // seek: a stream timestamp one second before the window (1.15 s)
     assert.equal(chunks[2]?.seekTo, 0.15);
     assert.equal(chunks[1]?.seekTo, 0);
-    for (const c of chunks) assert.equal(c.frames.length, c.timestamps.length);
+    for (const c of chunks) assert.equal(c.frameIndices.length, c.timestamps.length);
   });
 
   it('with sampling, a chunk decodes only from its first to its last analysed frame', () => {
     const pts = cfr(100, 10);
     const chunks = planChunks({ pts, analysed: sampleFrames(pts, 2), chunkFrames: 3, startTime: 0 });
-    assert.deepEqual(chunks.map((c) => c.frames), [[0, 5, 10], [15, 20, 25], [30, 35, 40], [45, 50, 55], [60, 65, 70], [75, 80, 85], [90, 95]]);
+    assert.deepEqual(chunks.map((c) => c.frameIndices), [[0, 5, 10], [15, 20, 25], [30, 35, 40], [45, 50, 55], [60, 65, 70], [75, 80, 85], [90, 95]]);
     assert.deepEqual([chunks[1]?.startFrame, chunks[1]?.endFrame], [15, 26]);
     assert.equal(chunks[1]?.selectFrom, 1.45);
     assert.equal(chunks[1]?.selectTo, 2.55);

@@ -25,7 +25,7 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
   app.use(pinoHttp({ logger: ctx.logger, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' } }));
 
   const limits = createRateLimits(ctx);
-  const routes = new ApiRoutes(createRequireAuth(jwtSecret));
+  const routes = new ApiRoutes(createRequireAuth(jwtSecret), ctx.config.env !== 'production');
   registerHealthRoutes(routes, ctx);
   registerAuthRoutes(routes, ctx, limits.auth);
   registerVideoRoutes(routes, ctx, limits.upload);
@@ -38,6 +38,6 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { swaggerOptions: { persistAuthorization: true } }));
   app.use(notFoundHandler);
-  app.use(errorHandler(ctx.logger));
+  app.use(errorHandler(ctx.logger, ctx.redis));
   return { app, openApi };
 }

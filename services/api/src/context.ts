@@ -1,6 +1,5 @@
-import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config, Logger, RedisKeys, VideoStorage, VideoStore } from '@video-detect/shared';
+import type { Config, JobProducer, Logger, RedisKeys, UploadStorage, VideoStore } from '@video-detect/shared';
 import type { UserStore } from './auth/user-store.js';
 import type { TokenService } from './auth/token-service.js';
 
@@ -13,7 +12,7 @@ export interface AppContext {
   users: UserStore;
   tokens: TokenService;
   videos: VideoStore;
-  storage: VideoStorage;
-  queues: { processor: Queue; detector: Queue };
+  uploads: UploadStorage;
+  jobs: JobProducer;
   close(): Promise<void>;
 }

@@ -1,16 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Queue } from 'bullmq';
-import {
-  ConfigError,
-  createRedis,
-  queueOptions,
-  QueueName,
-  redisKeys,
-  VideoStorage,
-  VideoStore,
-  type Config,
-  type Logger,
-} from '@video-detect/shared';
+import { ConfigError, createRedis, JobProducer, redisKeys, UploadStorage, VideoStore, type Config, type Logger } from '@video-detect/shared';
 import { TokenService } from './auth/token-service.js';
 import { UserStore } from './auth/user-store.js';
 import type { AppContext } from './context.js';
@@ -32,24 +21,23 @@ export async function createContext(config: Config, logger: Logger): Promise<{ c
   const redis = createRedis(config.redis.url, 'request');
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
   const keys = redisKeys(config.redis.prefix);
-  const storage = new VideoStorage(config.storage.dir);
-  await storage.ensure();
-  const options = { ...queueOptions(config, redis), skipWaitingForReady: true };
-  const queues = { processor: new Queue(QueueName.Processor, options), detector: new Queue(QueueName.Detector, options) };
-  queues.processor.on('error', (err) => logger.warn({ err: err.message }, 'processor queue error'));
-  queues.detector.on('error', (err) => logger.warn({ err: err.message }, 'detector queue error'));
+  const uploads = new UploadStorage(config.storage.dir);
+  await uploads.ensure();
+  // Requests answer 503 while Redis is away instead of waiting for it.
+  const jobs = new JobProducer(config, redis, { skipWaitingForReady: true });
+  jobs.onError((err) => logger.warn({ err: err.message }, 'queue error'));
   const ctx: AppContext = {
     config,
     logger,
     redis,
     keys,
-    storage,
-    queues,
+    uploads,
+    jobs,
     users: new UserStore(redis, keys),
     tokens: new TokenService(redis, keys, jwtSecret, config.auth.accessTtlSeconds, config.auth.refreshTtlSeconds),
-    videos: new VideoStore(redis, keys),
+    videos: VideoStore.open(config, redis),
     async close() {
-      await Promise.allSettled([queues.processor.close(), queues.detector.close()]);
+      await jobs.close();
       redis.disconnect();
     },
   };

@@ -1,6 +1,6 @@
-import { Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createRedis, QueueName, redisKeys, VideoStorage, VideoStore, workerOptions, type Config, type Logger } from '@video-detect/shared';
+import { createJobWorker, createRedis, QueueName, UploadStorage, VideoStore, type Config, type Logger } from '@video-detect/shared';
 import { InferenceClient } from './inference/inference-client.js';
 import { describeProvider } from './model/execution-provider.js';
 import { createDetectHandler } from './jobs/detect.handler.js';
@@ -58,13 +58,9 @@ export async function startDetector(config: Config, logger: Logger, hooks: { onF
   );
 
   const connection: Redis = createRedis(config.redis.url, 'worker');
-  const store = new VideoStore(connection, redisKeys(config.redis.prefix));
-  const storage = new VideoStorage(config.storage.dir);
-  const handler = createDetectHandler({ config, client, store, storage, logger });
-  const worker = new Worker(QueueName.Detector, handler, workerOptions(config, connection, config.detector.concurrency));
-  worker.on('error', (err) => logger.error({ err }, 'worker error'));
-  worker.on('failed', (job, err) => logger.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'detect job failed'));
-  worker.on('stalled', (jobId) => logger.warn({ jobId }, 'detect job stalled'));
+  const videos = VideoStore.open(config, connection);
+  const handler = createDetectHandler({ config, client, videos, uploads: new UploadStorage(config.storage.dir) });
+  const worker = createJobWorker({ queue: QueueName.Detector, handlers: [handler], context: null, config, connection, logger, videos, concurrency: config.detector.concurrency });
 
   let closing: Promise<void> | null = null;
   detector = {

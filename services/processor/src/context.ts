@@ -1,10 +1,9 @@
-import type { FlowProducer } from 'bullmq';
-import type { Config, Logger, VideoStorage, VideoStore } from '@video-detect/shared';
+import type { Config, JobProducer, UploadStorage, VideoStore } from '@video-detect/shared';
 
+/** What the processor's job handlers use, built once in `start-processor.ts`. */
 export interface ProcessorContext {
   config: Config;
-  logger: Logger;
   videos: VideoStore;
-  storage: VideoStorage;
-  flows: FlowProducer;
+  uploads: UploadStorage;
+  jobs: JobProducer;
 }

@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import { z } from '../http/zod.js';
 import type { AppContext } from '../context.js';
-import { errorBodySchema, type ApiRoutes } from '../http/api-routes.js';
+import type { ApiRoutes } from '../http/api-routes.js';
 import { HttpError } from '../http/http-error.js';
 import type { RequestHandler } from 'express';
 import { decoyHash, hashPassword, verifyPassword } from './password.js';
@@ -34,18 +34,16 @@ export function registerAuthRoutes(routes: ApiRoutes, ctx: AppContext, authRateL
     path: '/api/v1/auth/register',
     summary: 'Create an account',
     tags: ['auth'],
+    auth: false,
     body: credentialsSchema,
     middleware: [authRateLimit],
-    responses: {
-      201: { description: 'Created.', schema: z.object({ id: z.string().uuid(), username: z.string() }).openapi('UserCreated') },
-      403: { description: 'Registration is switched off.', schema: errorBodySchema },
-      409: { description: 'The username is taken.', schema: errorBodySchema },
-    },
-    handler: async ({ body }, _req, res) => {
+    response: { status: 201, description: 'Created.', schema: z.object({ id: z.string().uuid(), username: z.string() }).openapi('UserCreated') },
+    errors: { 403: 'Registration is switched off.', 409: 'The username is taken.' },
+    handler: async ({ body }) => {
       if (!ctx.config.api.registrationEnabled) throw new HttpError(403, 'registration_disabled', 'Registration is switched off on this server.');
       const user = await ctx.users.create(body.username, await hashPassword(body.password));
       if (!user) throw new HttpError(409, 'username_taken', 'That username is taken.');
-      res.status(201).json({ id: user.id, username: user.username });
+      return { body: { id: user.id, username: user.username } };
     },
   });
 
@@ -54,18 +52,17 @@ export function registerAuthRoutes(routes: ApiRoutes, ctx: AppContext, authRateL
     path: '/api/v1/auth/token',
     summary: 'Exchange username and password for tokens',
     tags: ['auth'],
+    auth: false,
     body: credentialsSchema,
     middleware: [authRateLimit],
-    responses: {
-      200: { description: 'Tokens.', schema: tokenPairSchema },
-      401: { description: 'Bad credentials (the same whether or not the user exists).', schema: errorBodySchema },
-    },
-    handler: async ({ body }, _req, res) => {
+    response: { status: 200, description: 'Tokens.', schema: tokenPairSchema },
+    errors: { 401: 'Bad credentials (the same whether or not the user exists).' },
+    handler: async ({ body }) => {
       const user = await ctx.users.findByUsername(body.username);
       // Always run the KDF so a missing user costs the same time as a wrong password.
       const valid = await verifyPassword(body.password, user?.password_hash ?? decoyHash);
       if (!user || !valid) throw invalidCredentials();
-      res.json(await ctx.tokens.issue(user));
+      return { body: await ctx.tokens.issue(user) };
     },
   });
 
@@ -74,17 +71,16 @@ export function registerAuthRoutes(routes: ApiRoutes, ctx: AppContext, authRateL
     path: '/api/v1/auth/refresh',
     summary: 'Exchange a refresh token for new tokens (the old one stops working)',
     tags: ['auth'],
+    auth: false,
     body: z.object({ refresh_token: z.string().min(1).max(512) }).openapi('RefreshRequest'),
     middleware: [authRateLimit],
-    responses: {
-      200: { description: 'New tokens.', schema: tokenPairSchema },
-      401: { description: 'Unknown, expired or already used refresh token.', schema: errorBodySchema },
-    },
-    handler: async ({ body }, _req, res) => {
+    response: { status: 200, description: 'New tokens.', schema: tokenPairSchema },
+    errors: { 401: 'Unknown, expired or already used refresh token.' },
+    handler: async ({ body }) => {
       const userId = await ctx.tokens.consumeRefreshToken(body.refresh_token);
       const user = userId ? await ctx.users.findById(userId) : null;
       if (!user) throw new HttpError(401, 'invalid_refresh_token', 'The refresh token is invalid, expired or already used.');
-      res.json(await ctx.tokens.issue(user));
+      return { body: await ctx.tokens.issue(user) };
     },
   });
 }

@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import { z } from '../http/zod.js';
+import { RedisUnavailableError } from '@video-detect/shared';
 import type { AppContext } from '../context.js';
-import { errorBodySchema, type ApiRoutes } from '../http/api-routes.js';
-import { HttpError } from '../http/http-error.js';
+import type { ApiRoutes } from '../http/api-routes.js';
 
 const statusSchema = z.object({ status: z.literal('ok') }).openapi('Health');
 
@@ -21,20 +21,21 @@ export function registerHealthRoutes(routes: ApiRoutes, ctx: AppContext): void {
     path: '/healthz',
     summary: 'Liveness: the process is up',
     tags: ['service'],
-    responses: { 200: { description: 'Up.', schema: statusSchema } },
-    handler: (_input, _req, res) => {
-      res.json({ status: 'ok' });
-    },
+    auth: false,
+    response: { status: 200, description: 'Up.', schema: statusSchema },
+    handler: () => Promise.resolve({ body: { status: 'ok' as const } }),
   });
   routes.add({
     method: 'get',
     path: '/readyz',
     summary: 'Readiness: Redis is reachable',
     tags: ['service'],
-    responses: { 200: { description: 'Ready.', schema: statusSchema }, 503: { description: 'Redis is unreachable.', schema: errorBodySchema } },
-    handler: async (_input, _req, res) => {
-      if (!(await pingWithin(ctx, 1000))) throw new HttpError(503, 'dependency_unavailable', 'Redis is unreachable.');
-      res.json({ status: 'ok' });
+    auth: false,
+    response: { status: 200, description: 'Ready.', schema: statusSchema },
+    errors: { 503: 'Redis is unreachable.' },
+    handler: async () => {
+      if (!(await pingWithin(ctx, 1000))) throw new RedisUnavailableError();
+      return { body: { status: 'ok' as const } };
     },
   });
 }

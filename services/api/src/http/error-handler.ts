@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { MulterError } from 'multer';
-import type { Logger } from '@video-detect/shared';
+import type { Redis } from 'ioredis';
+import { isRedisDown, type Logger } from '@video-detect/shared';
 import { HttpError } from './http-error.js';
 
 export interface ErrorBody {
@@ -17,17 +18,8 @@ const multerStatus: Record<string, [number, string, string]> = {
   LIMIT_PART_COUNT: [400, 'too_many_parts', 'Too many parts in the form.'],
 };
 
-/** ioredis' ways of saying "Redis is not there": these become 503, not 500. */
-export function isRedisUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  return (
-    err.name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Stream isn't writeable|enableOfflineQueue|connect ECONN/i.test(err.message)
-  );
-}
-
-/** Maps any error to the contract's JSON shape; never an HTML page or a stack trace. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+/** Maps any error to the contract's JSON shape; never an HTML page or a stack trace. `redis`: the requests' connection, asked whether an error means Redis is away (503). */
+export function errorHandler(logger: Logger, redis: Redis): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     let status = 500;
     let code = 'internal_error';
@@ -36,7 +28,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       ({ status, code, message } = err);
     } else if (err instanceof MulterError) {
       [status, code, message] = multerStatus[err.code] ?? [400, 'bad_upload', err.message];
-    } else if (isRedisUnavailable(err)) {
+    } else if (isRedisDown(err, redis)) {
       [status, code, message] = [503, 'dependency_unavailable', 'A dependency (Redis) is unreachable; try again shortly.'];
     } else if (typeof err === 'object' && err !== null && 'type' in err && typeof err.type === 'string') {
       // body-parser errors carry a `type` and a `status`.

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import multer from 'multer';
-import { VideoStorage } from '@video-detect/shared';
+import { UploadStorage } from '@video-detect/shared';
 import type { AppContext } from '../context.js';
 
+/** The multipart field that carries the video file. */
+export const UPLOAD_FIELD = 'video';
+
 /**
- * multer streams the `video` field straight to disk under a fresh UUID (never into memory), with
+ * multer streams the UPLOAD_FIELD field straight to disk under a fresh UUID (never into memory), with
  * the configured size limit. Any error after that removes the file before the error is answered,
  * so a rejected upload leaves nothing behind (multer itself removes partial files on a limit or
  * abort); a client that goes away mid-request gets the same clean-up.
@@ -13,20 +16,20 @@ import type { AppContext } from '../context.js';
 export function uploadMiddleware(ctx: AppContext): { receive: RequestHandler[]; removeOnError: ErrorRequestHandler } {
   const upload = multer({
     storage: multer.diskStorage({
-      destination: ctx.storage.dir,
-      filename: (_req, file, cb) => cb(null, VideoStorage.fileName(randomUUID(), file.originalname)),
+      destination: ctx.uploads.dir,
+      filename: (_req, file, cb) => cb(null, UploadStorage.fileName(randomUUID(), file.originalname)),
     }),
     limits: { fileSize: ctx.config.api.maxUploadBytes, files: 1, fields: 10, fieldSize: 8192, parts: 12 },
   });
   const removeOnAbort: RequestHandler = (req, res, next) => {
     res.on('close', () => {
-      if (!res.writableFinished && req.file) void ctx.storage.remove(req.file.filename).catch(() => undefined);
+      if (!res.writableFinished && req.file) void ctx.uploads.remove(req.file.filename).catch(() => undefined);
     });
     next();
   };
   const removeOnError: ErrorRequestHandler = (err, req, _res, next) => {
     if (!req.file) return next(err);
-    ctx.storage.remove(req.file.filename).then(
+    ctx.uploads.remove(req.file.filename).then(
       () => next(err),
       (removeErr: unknown) => {
         ctx.logger.error({ err: removeErr }, 'could not remove a rejected upload');
@@ -34,5 +37,5 @@ export function uploadMiddleware(ctx: AppContext): { receive: RequestHandler[]; 
       },
     );
   };
-  return { receive: [removeOnAbort, upload.single('video')], removeOnError };
+  return { receive: [removeOnAbort, upload.single(UPLOAD_FIELD)], removeOnError };
 }

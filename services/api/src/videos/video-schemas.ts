@@ -1,5 +1,14 @@
-import { z } from 'zod';
-import { EXECUTION_PROVIDERS, videoStatuses } from '@video-detect/shared';
+import { z } from '../http/zod.js';
+import {
+  detectedObjectSchema,
+  errorInfoSchema,
+  frameResultSchema,
+  modelInfoSchema,
+  summarySchema,
+  videoInfoSchema,
+  videoOptionsSchema,
+  videoStatuses,
+} from '@video-detect/shared';
 
 /** Multipart text fields arrive as strings; an empty field counts as not given. */
 const formField = <S extends z.ZodType>(schema: S) =>
@@ -11,19 +20,20 @@ const labelList = z
   .transform((s) => s.split(',').map((c) => c.trim()))
   .pipe(z.array(z.string().min(1, 'empty class name').max(64)).min(1).max(100));
 
+/**
+ * The upload's optional fields. Swagger UI's "Try it out" fills each form field with its `example`,
+ * or else a made-up sample (0 for a number, "string" for a string), so a person who only picks a
+ * file would upload with sampling or a class filter. The example is therefore the empty field (read
+ * as "not given"): the form starts as a default request; values to try are in the descriptions.
+ */
 export const uploadFieldsSchema = z.object({
   sample_fps: formField(z.coerce.number().positive().max(1000))
-    .openapi({ type: 'number', description: 'Analyse at most this many frames per second (default: every frame).', example: 5 }),
+    .openapi({ type: 'number', example: '', description: 'Analyse at most this many frames per second, e.g. 5. Default: every frame.' }),
   min_score: formField(z.coerce.number().min(0).max(1))
-    .openapi({ type: 'number', description: 'Drop boxes scoring below this (0..1). Default: the detector threshold.', example: 0.4 }),
+    .openapi({ type: 'number', example: '', description: 'Drop boxes scoring below this (0..1), e.g. 0.4. Default: the detector threshold.' }),
   classes: formField(labelList)
-    .openapi({ type: 'string', description: 'Comma-separated labels to keep, e.g. "person,bottle". Default: all.', example: 'person,bottle' }),
+    .openapi({ type: 'string', example: '', description: 'Comma-separated labels to keep, e.g. "person,bottle". Default: all.' }),
 });
-
-/** The multipart body as documented: the fields above plus the file. */
-export const uploadBodySchema = uploadFieldsSchema
-  .extend({ video: z.string().openapi({ type: 'string', format: 'binary', description: 'The video file.' }) })
-  .openapi('VideoUpload');
 
 export const videoIdParamsSchema = z.object({
   id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: '7d3f4c1e-0d6b-4f54-9a57-3f0d2a0e6a11' }),
@@ -42,23 +52,11 @@ export const detectionsQuerySchema = z.object({
   min_score: formField(z.coerce.number().min(0).max(1)).openapi({ type: 'number', description: 'Keep only objects scoring at least this.' }),
 });
 
-const objectSchema = z
-  .object({
-    label: z.string().openapi({ example: 'bottle' }),
-    class_id: z.number().int(),
-    score: z.number(),
-    box: z.array(z.number()).length(4).openapi({ description: '[x1, y1, x2, y2] in displayed source-video pixels.' }),
-  })
-  .openapi('DetectedObject');
+// Shared schemas are built before `.openapi()` exists on zod's classes: named here from their fields.
+const detectedObject = z.object(detectedObjectSchema.shape).openapi('DetectedObject');
+export const frameSchema = z.object({ ...frameResultSchema.shape, objects: z.array(detectedObject) }).openapi('Frame');
 
-export const frameSchema = z
-  .object({
-    index: z.number().int().openapi({ description: '0-based index of the frame in the source video.' }),
-    timestamp: z.number().openapi({ description: 'Seconds from the start of the video.' }),
-    objects: z.array(objectSchema),
-  })
-  .openapi('Frame');
-
+/** The video resource: the record's shared parts as they are stored, plus progress and links. */
 export const videoResourceSchema = z
   .object({
     id: z.string().uuid(),
@@ -68,37 +66,21 @@ export const videoResourceSchema = z
     created_at: z.string(),
     started_at: z.string().nullable(),
     completed_at: z.string().nullable(),
-    video: z
-      .object({
-        duration: z.number().nullable(),
-        fps: z.number().nullable(),
-        width: z.number().int().openapi({ description: 'Displayed width (after rotation).' }),
-        height: z.number().int(),
-        frame_count: z.number().int().nullable(),
-        codec: z.string(),
-        rotation: z.number().int(),
-      })
-      .nullable(),
-    options: z.object({ sample_fps: z.number().nullable(), min_score: z.number().nullable(), classes: z.array(z.string()).nullable() }),
+    video: videoInfoSchema.nullable(),
+    options: videoOptionsSchema,
     progress: z.object({
       frames_total: z.number().int().nullable(),
       frames_done: z.number().int(),
       chunks_total: z.number().int().nullable(),
       chunks_done: z.number().int(),
     }),
-    model: z
-      .object({
-        name: z.string(),
-        input_size: z.array(z.number().int()),
-        execution_provider: z.enum(EXECUTION_PROVIDERS).optional().openapi({ description: 'ONNX Runtime execution provider that computed the boxes' }),
-      })
-      .nullable(),
-    summary: z.record(z.string(), z.object({ frames: z.number().int(), max_score: z.number() })).nullable(),
-    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    model: modelInfoSchema.nullable(),
+    summary: summarySchema.nullable(),
+    error: errorInfoSchema.nullable(),
     links: z.object({ self: z.string(), detections: z.string() }),
   })
   .openapi('Video');
-export type VideoResource = z.infer<typeof videoResourceSchema>;
+export type VideoResource = z.input<typeof videoResourceSchema>;
 
 export const videoListSchema = z
   .object({ items: z.array(videoResourceSchema), next_offset: z.number().int().nullable() })
@@ -112,3 +94,4 @@ export const detectionsPageSchema = z
     next_offset: z.number().int().nullable().openapi({ description: 'Offset of the next page; null at the end.' }),
   })
   .openapi('DetectionsPage');
+export type DetectionsPage = z.input<typeof detectionsPageSchema>;

@@ -1,21 +1,24 @@
 import path from 'node:path';
 import {
   chunkLayoutOf,
-  finishedJobRetention,
-  jobIds,
   JobName,
-  NotAVideoError,
   probeVideo,
+  UnreadableVideoError,
   VideoStatus,
   type FrameResult,
-  type ProcessJobData,
   type VideoOptions,
   type VideoRecord,
 } from '@video-detect/shared';
 import type { AppContext } from '../context.js';
 import { HttpError, notFound } from '../http/http-error.js';
 import { filterFrames, planPage, type ObjectFilter } from './detections-page.js';
-import type { VideoResource } from './video-schemas.js';
+import type { DetectionsPage, VideoResource } from './video-schemas.js';
+
+/** A video list page, as GET /api/v1/videos answers it. */
+interface VideoList {
+  items: VideoResource[];
+  next_offset: number | null;
+}
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -31,6 +34,16 @@ export class VideoService {
     const record = await this.ctx.videos.get(videoId);
     if (!record || record.owner_id !== ownerId) throw notFound();
     return record;
+  }
+
+  /** The caller's videos, newest first; index entries of expired records (RESULT_TTL_SECONDS) are dropped on the way. */
+  async list(ownerId: string, offset: number, limit: number): Promise<VideoList> {
+    const { ids, total } = await this.ctx.videos.listIds(ownerId, offset, limit);
+    const records = await this.ctx.videos.getMany(ids);
+    const expired = ids.filter((_, i) => records[i] === null);
+    await Promise.all(expired.map((id) => this.ctx.videos.forgetIndexEntry(ownerId, id)));
+    const items = await Promise.all(records.flatMap((record) => (record ? [this.toResource(record)] : [])));
+    return { items, next_offset: offset + limit < total ? offset + limit : null };
   }
 
   async toResource(record: VideoRecord): Promise<VideoResource> {
@@ -61,15 +74,15 @@ export class VideoService {
 
   /**
    * Accepts a stored upload: ffprobe must find a decodable video stream (else 415), then the
-   * record is written and the `process` job added with job id = video id.
+   * record is written and the `plan` job added with job id = video id.
    */
   async accept(ownerId: string, file: { filename: string; originalname: string; size: number }, options: VideoOptions): Promise<VideoRecord> {
     const id = path.parse(file.filename).name;
     let probed;
     try {
-      probed = await probeVideo(this.ctx.storage.pathOf(file.filename), this.ctx.config.media.ffprobePath);
+      probed = await probeVideo(this.ctx.uploads.pathOf(file.filename), this.ctx.config.media.ffprobePath);
     } catch (err) {
-      if (err instanceof NotAVideoError) throw new HttpError(415, 'unsupported_media', `Not a decodable video: ${err.message}.`);
+      if (err instanceof UnreadableVideoError) throw new HttpError(415, 'unsupported_media', `Not a decodable video: ${err.detail}.`);
       throw err;
     }
     const { streamIndex: _s, startTime: _t, ...video } = probed;
@@ -95,13 +108,7 @@ export class VideoService {
     };
     await this.ctx.videos.create(record);
     try {
-      const data: ProcessJobData = { videoId: id };
-      await this.ctx.queues.processor.add(JobName.Process, data, {
-        jobId: jobIds.process(id),
-        attempts: 3,
-        backoff: { type: 'exponential', delay: 2000 },
-        ...finishedJobRetention,
-      });
+      await this.ctx.jobs.add(JobName.Plan, { videoId: id });
     } catch (err) {
       await this.ctx.videos.delete(record).catch(() => undefined);
       throw err;
@@ -109,7 +116,7 @@ export class VideoService {
     return record;
   }
 
-  async detectionsPage(record: VideoRecord, offset: number, limit: number, filter: ObjectFilter) {
+  async detectionsPage(record: VideoRecord, offset: number, limit: number, filter: ObjectFilter): Promise<DetectionsPage> {
     const base = { video_id: record.id, status: record.status };
     const stillRunning = record.status === VideoStatus.Queued || record.status === VideoStatus.Processing;
     const layout = chunkLayoutOf(record);
@@ -134,14 +141,15 @@ export class VideoService {
   /** Stops remaining work, then removes the record, results and file. */
   async delete(record: VideoRecord): Promise<void> {
     // Detectors check the status between frames: a running chunk stops and writes nothing.
-    await this.ctx.videos.update(record.id, { status: VideoStatus.Cancelled }, [VideoStatus.Queued, VideoStatus.Processing]);
-    const { processor, detector } = this.ctx.queues;
+    await this.ctx.videos.finish(record.id, { status: VideoStatus.Cancelled });
+    const { jobs } = this.ctx;
+    const videoId = record.id;
     // remove() answers 0 for a job that is running (locked); that one sees the cancellation and stops.
-    await processor.remove(jobIds.process(record.id));
-    const chunks = record.chunks_total ?? (await this.ctx.videos.get(record.id))?.chunks_total ?? 0;
-    for (let i = 0; i < chunks; i++) await detector.remove(jobIds.detect(record.id, i));
-    await processor.remove(jobIds.merge(record.id), { removeChildren: true });
+    await jobs.remove(JobName.Plan, { videoId });
+    const chunks = record.chunks_total ?? (await this.ctx.videos.get(videoId))?.chunks_total ?? 0;
+    for (let chunkIndex = 0; chunkIndex < chunks; chunkIndex++) await jobs.remove(JobName.Detect, { videoId, chunkIndex });
+    await jobs.remove(JobName.Merge, { videoId }, { removeChildren: true });
     await this.ctx.videos.delete({ ...record, chunks_total: chunks });
-    await this.ctx.storage.remove(record.file);
+    await this.ctx.uploads.remove(record.file);
   }
 }

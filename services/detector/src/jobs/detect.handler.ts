@@ -1,65 +1,42 @@
 import path from 'node:path';
-import { UnrecoverableError, type Job } from 'bullmq';
 import {
-  detectJobSchema,
+  defineJobHandler,
   JobName,
   VideoStatus,
   type Config,
-  type DetectJobData,
-  type DetectJobResult,
-  type Logger,
+  type JobHandler,
   type ModelInfo,
-  type VideoStorage,
+  type UploadStorage,
   type VideoStore,
 } from '@video-detect/shared';
 import type { InferenceClient } from '../inference/inference-client.js';
+import { FrameDecodeError } from '../media/frame-decode-error.js';
 import { detectFrames } from '../pipeline/detect-frames.js';
 
 export interface DetectHandlerDeps {
   config: Pick<Config, 'detector' | 'media'>;
   client: InferenceClient;
-  store: VideoStore;
-  storage: VideoStorage;
-  logger: Logger;
-}
-
-const nothing: DetectJobResult = { frames: 0, objects: 0 };
-
-/** Checks what the schema cannot: frames inside the range, ascending, aligned with timestamps. */
-function payloadProblem(data: DetectJobData): string | null {
-  if (data.endFrame <= data.startFrame) return `empty frame range [${data.startFrame}, ${data.endFrame})`;
-  if (data.frames.length !== data.timestamps.length) return `${data.frames.length} frames but ${data.timestamps.length} timestamps`;
-  for (let i = 0; i < data.frames.length; i++) {
-    const f = data.frames[i]!;
-    if (f < data.startFrame || f >= data.endFrame) return `frame ${f} is outside [${data.startFrame}, ${data.endFrame})`;
-    if (i > 0 && f <= data.frames[i - 1]!) return 'frames are not strictly ascending';
-  }
-  return null;
+  videos: VideoStore;
+  uploads: UploadStorage;
 }
 
 /**
  * The `detect` job: decode one frame-exact chunk of the stored video, run the model on the frames
- * it lists, store the chunk's detections. Returns counts only. An invalid payload is unrecoverable;
- * every other error is rethrown so BullMQ's attempts and backoff apply.
+ * it lists, store the chunk's detections. Returns counts only. A missing upload or ffmpeg fails the
+ * video at once; a decoding failure is DecodeFailedError, retried.
  */
-export function createDetectHandler(deps: DetectHandlerDeps): (job: Job<unknown, DetectJobResult>) => Promise<DetectJobResult> {
-  const { config, client, store, storage, logger } = deps;
+export function createDetectHandler(deps: DetectHandlerDeps): JobHandler<typeof JobName.Detect, unknown> {
+  const { config, client, videos, uploads } = deps;
   const labelIds = new Map(client.model.labels.map((label, i) => [label, i]));
   // Recorded on the video with each chunk: which model produced its boxes.
   const { inputSize } = client.model.format;
   const modelInfo: ModelInfo = { name: path.basename(client.model.file), input_size: [inputSize, inputSize], execution_provider: client.model.executionProvider };
+  const nothing = { framesAnalysed: 0, objects: 0 };
 
-  return async (job) => {
-    if (job.name !== JobName.Detect) throw new UnrecoverableError(`the detector has no handler for job "${job.name}"`);
-    const parsed = detectJobSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid detect payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    const data = parsed.data;
-    const problem = payloadProblem(data);
-    if (problem) throw new UnrecoverableError(`invalid detect payload: ${problem}`);
-    const log = logger.child({ jobId: job.id, videoId: data.videoId, chunk: data.chunkIndex });
-
+  return defineJobHandler(JobName.Detect, async ({ data, log: jobLog }) => {
+    const log = jobLog.child({ chunk: data.chunkIndex });
     // Gone, cancelled or failed meanwhile: nothing to do, and nothing to write.
-    if ((await store.getStatus(data.videoId)) !== VideoStatus.Processing) {
+    if ((await videos.getStatus(data.videoId)) !== VideoStatus.Processing) {
       log.info('video is no longer processing; chunk skipped');
       return nothing;
     }
@@ -68,12 +45,12 @@ export function createDetectHandler(deps: DetectHandlerDeps): (job: Job<unknown,
     const started = performance.now();
     const outcome = await detectFrames(client, {
       ffmpegPath: config.media.ffmpegPath,
-      file: storage.pathOf(data.file),
+      file: await uploads.readablePathOf(data.file),
       streamIndex: data.streamIndex,
       width: data.width,
       height: data.height,
       range: { startFrame: data.startFrame, endFrame: data.endFrame, selectFrom: data.selectFrom, selectTo: data.selectTo, seekTo: data.seekTo },
-      frames: data.frames,
+      frames: data.frameIndices,
       timestamps: data.timestamps,
       post: {
         scoreThreshold: data.options.min_score ?? config.detector.scoreThreshold,
@@ -82,23 +59,26 @@ export function createDetectHandler(deps: DetectHandlerDeps): (job: Job<unknown,
         nmsIou: config.detector.nmsIou,
         maxPerFrame: config.detector.maxPerFrame,
       },
-      onProgress: (done) => store.setChunkProgress(data.videoId, data.chunkIndex, done),
+      onProgress: (done) => videos.setChunkProgress(data.videoId, data.chunkIndex, done),
+    }).catch((err: unknown) => {
+      throw err instanceof FrameDecodeError ? err.toJobFailure(config.media.ffmpegPath) : err;
     });
     if (outcome.stopped) {
       log.info('video deleted or cancelled while its chunk ran; stopped');
       return nothing;
     }
-    const objects = outcome.frames.reduce((sum, f) => sum + f.objects.length, 0);
-    const saved = await store.saveChunkResult(data.videoId, data.chunkIndex, JSON.stringify(outcome.frames), outcome.frames.length, modelInfo);
+    const frameResults = outcome.frames;
+    const objects = frameResults.reduce((sum, f) => sum + f.objects.length, 0);
+    const saved = await videos.saveChunkResult(data.videoId, data.chunkIndex, JSON.stringify(frameResults), frameResults.length, modelInfo);
     if (!saved) {
       log.info('video left processing before its chunk was stored; result dropped');
       return nothing;
     }
     const ms = performance.now() - started;
     log.info(
-      { frames: outcome.frames.length, decoded: outcome.framesDecoded, objects, ms: Math.round(ms), fps: Math.round((outcome.frames.length / ms) * 1e4) / 10 },
+      { framesAnalysed: frameResults.length, decoded: outcome.framesDecoded, objects, ms: Math.round(ms), fps: Math.round((frameResults.length / ms) * 1e4) / 10 },
       'chunk done',
     );
-    return { frames: outcome.frames.length, objects };
-  };
+    return { framesAnalysed: frameResults.length, objects };
+  });
 }

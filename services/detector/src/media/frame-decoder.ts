@@ -123,6 +123,8 @@ export class FrameDecoder {
     const frameBytes = req.width * req.height * 3;
     const expected = req.range ? req.range.endFrame - req.range.startFrame : null;
     const where = req.range ? `frames [${req.range.startFrame}, ${req.range.endFrame}) of ${req.file}` : req.file;
+    /** Source index of the frame being read (ordinal 0 is the range's first frame). */
+    const sourceIndex = (ordinal: number) => (req.range ? req.range.startFrame + ordinal : null);
 
     const child = spawn(req.ffmpegPath, buildFfmpegArgs(req), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -150,7 +152,7 @@ export class FrameDecoder {
           pos += n;
           if (filled < frameBytes) continue;
           if (expected !== null && ordinal >= expected) {
-            throw new FrameDecodeError('FRAME_COUNT_MISMATCH', `ffmpeg returned more than the ${expected} ${where} (the select window holds extra frames)`);
+            throw new FrameDecodeError('FRAME_COUNT_MISMATCH', `ffmpeg returned more than the ${expected} ${where} (the select window holds extra frames)`, sourceIndex(ordinal));
           }
           this.framesRead = ordinal + 1;
           if (frame) yield { ordinal, data: frame };
@@ -170,13 +172,14 @@ export class FrameDecoder {
         );
       }
       if (result.code !== 0) {
-        throw new FrameDecodeError('FFMPEG_FAILED', `ffmpeg failed (${result.signal ?? `exit ${result.code}`}) decoding ${where}: ${stderr.lines() || 'no message'}`);
+        throw new FrameDecodeError('FFMPEG_FAILED', `ffmpeg failed (${result.signal ?? `exit ${result.code}`}) decoding ${where}: ${stderr.lines() || 'no message'}`, sourceIndex(ordinal));
       }
-      if (filled !== 0) throw new FrameDecodeError('TRUNCATED_FRAME', `ffmpeg's output for ${where} ended inside a frame`);
+      if (filled !== 0) throw new FrameDecodeError('TRUNCATED_FRAME', `ffmpeg's output for ${where} ended inside a frame`, sourceIndex(ordinal));
       if (expected !== null && ordinal !== expected) {
         throw new FrameDecodeError(
           'FRAME_COUNT_MISMATCH',
           `ffmpeg returned ${ordinal} of the ${expected} ${where} (corrupt or missing segment?)${stderr.lines() ? `: ${stderr.lines()}` : ''}`,
+          sourceIndex(ordinal),
         );
       }
     } finally {

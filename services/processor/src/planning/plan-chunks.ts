@@ -9,7 +9,7 @@ export interface ChunkPlan {
   selectTo: number | null;
   seekTo: number;
   /** Source indices analysed in this chunk and their times from the start of the video. */
-  frames: number[];
+  frameIndices: number[];
   timestamps: number[];
 }
 
@@ -39,9 +39,9 @@ export function planChunks({ pts, analysed, chunkFrames, startTime }: PlanInput)
   const chunks: ChunkPlan[] = [];
   for (let chunk = 0; chunk < layout.count; chunk++) {
     const first = layout.start(chunk);
-    const frames = analysed.slice(first, first + layout.size(chunk));
-    const startFrame = frames[0] as number;
-    const endFrame = (frames.at(-1) as number) + 1;
+    const frameIndices = analysed.slice(first, first + layout.size(chunk));
+    const startFrame = frameIndices[0] as number;
+    const endFrame = (frameIndices.at(-1) as number) + 1;
     const selectFrom = startFrame === 0 ? null : midpoint(pts, startFrame);
     const selectTo = endFrame >= pts.length ? null : midpoint(pts, endFrame);
     chunks.push({
@@ -52,8 +52,8 @@ export function planChunks({ pts, analysed, chunkFrames, startTime }: PlanInput)
       selectTo,
       // A stream timestamp, like selectFrom: the detector seeks with -seek_timestamp.
       seekTo: selectFrom === null ? 0 : Math.max(0, round6(selectFrom - SEEK_MARGIN_S)),
-      frames,
-      timestamps: frames.map((i) => Math.max(0, round6((pts[i] as number) - startTime))),
+      frameIndices,
+      timestamps: frameIndices.map((i) => Math.max(0, round6((pts[i] as number) - startTime))),
     });
   }
   return chunks;

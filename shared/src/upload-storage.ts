@@ -1,8 +1,9 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { access, constants, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { UnreadableVideoError } from './failures.js';
 
-/** Where uploads live: `<VIDEO_STORAGE_DIR>/<video id><ext>`. */
-export class VideoStorage {
+/** The uploaded files on disk: `<VIDEO_STORAGE_DIR>/<video id><ext>` (a video's Redis keys are `VideoStore`'s). */
+export class UploadStorage {
   readonly dir: string;
 
   constructor(dir: string) {
@@ -23,6 +24,17 @@ export class VideoStorage {
     const resolved = path.resolve(this.dir, fileName);
     if (path.dirname(resolved) !== this.dir) throw new Error(`refusing a storage path outside ${this.dir}: ${fileName}`);
     return resolved;
+  }
+
+  /** The upload's path; UnreadableVideoError when the file is gone or cannot be read (no retry brings it back). */
+  async readablePathOf(fileName: string): Promise<string> {
+    const file = this.pathOf(fileName);
+    try {
+      await access(file, constants.R_OK);
+    } catch (err) {
+      throw new UnreadableVideoError(`the stored upload cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    return file;
   }
 
   async remove(fileName: string): Promise<void> {

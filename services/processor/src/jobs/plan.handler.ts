@@ -1,0 +1,63 @@
+import { UnrecoverableError } from 'bullmq';
+import { defineJobHandler, JobName, listFrameTimestamps, probeVideo, UnreadableVideoError, VideoStatus } from '@video-detect/shared';
+import type { ProcessorContext } from '../context.js';
+import { planChunks } from '../planning/plan-chunks.js';
+import { sampleFrames } from '../planning/sample-frames.js';
+
+/**
+ * The `plan` job: probes the stored video, lists every frame's timestamp, plans frame-exact chunks
+ * and adds the flow: a `merge` parent on the processor queue whose `detect` children run on the
+ * detectors. An unreadable file is UnreadableVideoError, a missing ffprobe FfmpegMissingError: both
+ * fail the video at once.
+ */
+export const planHandler = defineJobHandler(JobName.Plan, async ({ data: { videoId }, log }, ctx: ProcessorContext) => {
+  const nothing = { chunks: 0, framesAnalysed: 0 };
+  const record = await ctx.videos.get(videoId);
+  if (!record || (record.status !== VideoStatus.Queued && record.status !== VideoStatus.Processing)) {
+    log.info({ status: record?.status ?? 'deleted' }, 'video no longer waiting: nothing to do');
+    return nothing;
+  }
+
+  const file = ctx.uploads.pathOf(record.file);
+  const { ffprobePath } = ctx.config.media;
+  const probed = await probeVideo(file, ffprobePath);
+  const pts = await listFrameTimestamps(file, probed.streamIndex, ffprobePath);
+  if (pts.length === 0) throw new UnreadableVideoError('the video stream has no frames');
+
+  const analysed = sampleFrames(pts, record.options.sample_fps);
+  let chunks;
+  try {
+    chunks = planChunks({ pts, analysed, chunkFrames: ctx.config.jobs.chunkFrames, startTime: probed.startTime });
+  } catch (err) {
+    // Two frames share a timestamp: no frame-exact cut exists, and no retry will find one.
+    throw new UnrecoverableError(`cannot split the video into chunks: ${(err as Error).message}`);
+  }
+  const { streamIndex, startTime, ...info } = probed;
+  const lastPts = pts.at(-1)!;
+  const outcome = await ctx.videos.update(
+    videoId,
+    {
+      status: VideoStatus.Processing,
+      started_at: record.started_at ?? new Date().toISOString(),
+      // The container's own count is not always there or right: state the counted one.
+      video: { ...info, frame_count: pts.length, duration: info.duration ?? Math.max(0, lastPts - startTime) },
+      frames_total: analysed.length,
+      chunks_total: chunks.length,
+      chunk_frames: ctx.config.jobs.chunkFrames,
+      chunk_layout: 'even',
+    },
+    [VideoStatus.Queued, VideoStatus.Processing],
+  );
+  if (outcome !== 'updated') {
+    log.info({ outcome }, 'video cancelled or deleted while planning');
+    return nothing;
+  }
+
+  const options = { min_score: record.options.min_score, classes: record.options.classes };
+  await ctx.jobs.addFlow(
+    { name: JobName.Merge, data: { videoId, chunksTotal: chunks.length } },
+    chunks.map((chunk) => ({ name: JobName.Detect, data: { videoId, file: record.file, streamIndex, width: info.width, height: info.height, options, ...chunk } })),
+  );
+  log.info({ frames: pts.length, analysed: analysed.length, chunks: chunks.length }, 'flow added');
+  return { chunks: chunks.length, framesAnalysed: analysed.length };
+});

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser } from 'playwright-core';
+import { countDecodedFrames, TestStack, type VideoBody } from '../helpers/stack.js';
+import { mediaPath } from '../helpers/test-env.js';
+
+/** Debian's chromium (`apt-get install chromium`; `.ci/run` installs it): Playwright's own browser download is not used. */
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Swagger UI in a real browser, as a person uses it: authorize with the raw token, open the upload,
+ * "Try it out", pick a file, Execute. The schema's examples must not slip into that request: the
+ * video is analysed whole, every frame and every class.
+ */
+describe('Swagger UI "Try it out" on the upload', () => {
+  let stack: TestStack;
+  let server: Server;
+  let browser: Browser;
+  let base: string;
+  before(async () => {
+    assert.ok(existsSync(chromiumPath), `no Chromium at ${chromiumPath}: install Debian's (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH`);
+    stack = await TestStack.start();
+    stack.spawnService('processor');
+    stack.spawnService('detector');
+    server = stack.api.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await stack?.stop();
+  });
+
+  it('leaves the optional fields empty, so picking a file and executing uploads a default request', async () => {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(30_000);
+    await page.goto(`${base}/docs/`);
+
+    await page.click('button.authorize');
+    await page.fill('.modal-ux input[type=text]', stack.authorization.replace(/^Bearer /, ''));
+    await page.click('.modal-ux .auth-btn-wrapper button.authorize');
+    await page.click('.modal-ux button.btn-done');
+
+    const upload = page.locator('#operations-videos-post_api_v1_videos');
+    await upload.locator('.opblock-summary').click();
+    await upload.locator('button.try-out__btn').click();
+    for (const field of ['sample_fps', 'min_score', 'classes']) {
+      assert.equal(await upload.locator(`tr[data-property-name="${field}"] input:not([type=checkbox])`).inputValue(), '', `${field} starts empty`);
+    }
+    await upload.locator('tr[data-property-name="video"] input[type=file]').setInputFiles(mediaPath('friday.mp4'));
+    await upload.locator('button.execute').click();
+
+    const status = upload.locator('.live-responses-table .response .response-col_status');
+    await status.waitFor();
+    const body = JSON.parse(await upload.locator('.live-responses-table .response-col_description .microlight').first().innerText()) as VideoBody & {
+      options: Record<string, unknown>;
+    };
+    assert.equal((await status.innerText()).trim(), '202', JSON.stringify(body));
+    assert.deepEqual(body.options, { sample_fps: null, min_score: null, classes: null });
+
+    await stack.waitForWorkers('detector', 1);
+    const video = await stack.waitForEnd(body.id, 180_000);
+    assert.equal(video.status, 'completed', JSON.stringify(video.error));
+    assert.equal(video.progress.frames_total, countDecodedFrames(mediaPath('friday.mp4')), 'every frame analysed');
+    await page.close();
+  });
+});
