@@ -29,7 +29,7 @@ echo "check: unpacked in $(($(date +%s) - started)) s"
 # Vulkan and GL dispatch loaders from Debian, where the machine has none (dpkg -x into /, as the
 # device README does; harmless where they exist). Only as root: elsewhere use the system's.
 if [ "$(id -u)" = 0 ] && ! ldconfig -p | grep -q 'libvulkan.so.1 '; then
-  for f in "$work"/debs/*.deb; do dpkg -x "$f" /; done
+  for f in "$work"/debs/*.deb; do [ -f "$f" ] && dpkg -x "$f" /; done
   ldconfig
 fi
 for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do

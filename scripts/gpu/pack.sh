@@ -11,16 +11,19 @@
 #
 #   bash scripts/gpu/pack.sh [--base]
 #   then on the device (carry .gpu-bundle):  bash scripts/gpu/check.sh
+# Env (the test of this script uses them): GPU_BUNDLE_DIR (.gpu-bundle), GPU_TOOLS_DIR (.gpu-tools/bin,
+# built by build-tools.sh when missing), GPU_PACK_XZ (-9), GPU_PACK_DEBS (1; 0 leaves the loaders out).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 shared=${SHARED_DIR:-$root/../shared}
-out=$root/.gpu-bundle
+out=${GPU_BUNDLE_DIR:-$root/.gpu-bundle}
+tools=${GPU_TOOLS_DIR:-$root/.gpu-tools/bin}
 limit_mib=${GPU_BUNDLE_LIMIT_MIB:-60}
 mkdir -p "$out"
 
 pack() { # pack NAME DIR: DIR's contents into NAME.tar.xz
-  tar -C "$2" -cf - . | xz -9 -T2 >"$out/$1.tar.xz.tmp"
+  tar -C "$2" -cf - . | xz "${GPU_PACK_XZ:--9}" -T2 >"$out/$1.tar.xz.tmp"
   mv "$out/$1.tar.xz.tmp" "$out/$1.tar.xz"
   rm -rf "$2"
 }
@@ -39,16 +42,18 @@ if [ "${1:-}" = --base ] || [ ! -f "$out/base.tar.xz" ]; then
   cp -r node_modules/swagger-ui-dist "$stage/node_modules/"
   find "$stage/node_modules/swagger-ui-dist" -name '*.map' -delete
   # Static ffmpeg, ffprobe and redis-server: the GPU machine has none.
-  [ -x .gpu-tools/bin/ffmpeg ] && [ -x .gpu-tools/bin/redis-server ] || bash scripts/gpu/build-tools.sh "$root/.gpu-tools/bin"
-  cp .gpu-tools/bin/{ffmpeg,ffprobe,redis-server} "$stage/tools/"
+  [ -x "$tools/ffmpeg" ] && [ -x "$tools/redis-server" ] || bash scripts/gpu/build-tools.sh "$tools"
+  cp -L "$tools"/{ffmpeg,ffprobe,redis-server} "$stage/tools/"
   # The Vulkan loader and the GL dispatch libraries NVIDIA's Vulkan driver links against, from
   # Debian (amd64); check.sh unpacks them with dpkg -x, as the device README does.
-  lists=$(mktemp -d)
-  apt_opts=(-o APT::Architecture=amd64 -o APT::Architectures=amd64 -o Dir::State::Lists="$lists")
-  mkdir -p "$lists/partial"
-  apt-get "${apt_opts[@]}" update -qq
-  (cd "$stage/debs" && apt-get "${apt_opts[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 2>&1 | grep -v 'Download is performed unsandboxed' || true)
-  rm -rf "$lists"
+  if [ "${GPU_PACK_DEBS:-1}" = 1 ]; then
+    lists=$(mktemp -d)
+    apt_opts=(-o APT::Architecture=amd64 -o APT::Architectures=amd64 -o Dir::State::Lists="$lists")
+    mkdir -p "$lists/partial"
+    apt-get "${apt_opts[@]}" update -qq
+    (cd "$stage/debs" && apt-get "${apt_opts[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 2>&1 | grep -v 'Download is performed unsandboxed' || true)
+    rm -rf "$lists"
+  fi
   echo "pack: compressing the base (minutes)"
   pack base "$stage"
 fi

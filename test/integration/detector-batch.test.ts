@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { computeLetterbox, DetectionEngine, openOnnxSession } from '../../services/detector/src/index.js';
 import { yolov8ShapedModel } from '../helpers/detector-onnx-model.js';
+import { modelPath, repoRoot } from '../helpers/test-env.js';
 
 describe('batching', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'vd-detector-batch-'));
@@ -32,6 +34,32 @@ describe('batching', () => {
       assert.equal(together.length, 6);
       assert.ok(together.some((objects) => objects.length > 0), 'the pixel-valued "scores" give some boxes');
       assert.deepEqual(together, oneByOne);
+    } finally {
+      await batched.release();
+      await single.release();
+    }
+  });
+
+  it('scripts/gpu/dynamic-batch.py makes YOLOX-Nano batchable: four frames in one run give exactly four single runs', async () => {
+    // Debian's python3-onnx (.ci/run installs it); PYTHON names another interpreter with onnx.
+    const python = process.env.PYTHON ?? '/usr/bin/python3';
+    const file = path.join(dir, 'yolox_nano_dynamic.onnx');
+    const made = spawnSync(python, [path.join(repoRoot, 'scripts/gpu/dynamic-batch.py'), modelPath('yolox_nano.onnx'), file], { encoding: 'utf8' });
+    assert.equal(made.status, 0, `${python} with the onnx package (Debian: python3-onnx) is needed: ${made.stderr || made.error?.message}`);
+    assert.match(made.stdout, /batch dimension dynamic, 3 Reshape shape\(s\) rewritten/);
+    const batched = await engineFor(file, 4);
+    const single = await engineFor(modelPath('yolox_nano.onnx'), 1);
+    try {
+      assert.deepEqual([batched.model.format.fixedBatch, batched.model.batchSize], [null, 4]);
+      const frames = Array.from({ length: 4 }, () => new Uint8Array(randomBytes(64 * 48 * 3)));
+      const letterbox = computeLetterbox('yolox', 64, 48, 416);
+      const output = await batched.run(batched.toTensor(frames, letterbox));
+      assert.deepEqual(output.dims, [4, 3549, 85]);
+      const perFrame = 3549 * 85;
+      for (const [i, frame] of frames.entries()) {
+        const alone = (await single.run(single.toTensor([frame], letterbox))).data as Float32Array;
+        assert.deepEqual((output.data as Float32Array).subarray(i * perFrame, (i + 1) * perFrame), alone, `frame ${i}`);
+      }
     } finally {
       await batched.release();
       await single.release();
