@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isAddressOrRange } from './address-policy.js';
 
 /**
  * Every environment variable the services read, with its default. `.env.example` lists the same
@@ -13,6 +14,12 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/** Comma-separated IP addresses and CIDR ranges ("10.0.0.0/8, 192.168.1.20"); empty = none. */
+const addressList = z
+  .string()
+  .transform((v) => v.split(',').map((a) => a.trim()).filter(Boolean))
+  .refine((list) => list.every(isAddressOrRange), { message: 'a comma-separated list of IP addresses or CIDR ranges' });
 
 /** ONNX Runtime execution providers a detector can run on (docs/deployment.md says which to pick). */
 export const EXECUTION_PROVIDERS = ['cpu', 'webgpu', 'cuda'] as const;
@@ -67,6 +74,20 @@ export const envSchema = z.object({
   RESULT_TTL_SECONDS: int(0).default(0),
   EVENTS_MAX_LEN: int(10).default(1000),
   SHUTDOWN_TIMEOUT_MS: int(0).default(30000),
+
+  // Integrations (docs/integrations.md): webhooks, live events, idempotent requests.
+  WEBHOOK_ALLOWED_ADDRESSES: addressList.default([]),
+  WEBHOOK_TIMEOUT_MS: int(100, 120000).default(10000),
+  WEBHOOK_ATTEMPTS: int(1, 30).default(12),
+  WEBHOOK_BACKOFF_MS: int(10).default(30000),
+  WEBHOOK_CONCURRENCY: int(1, 256).default(16),
+  WEBHOOK_DISABLE_AFTER_DAYS: int(1, 365).default(5),
+  WEBHOOK_MAX_PER_USER: int(1, 1000).default(20),
+  WEBHOOK_DELIVERY_LOG_MAX: int(10, 10000).default(100),
+  EVENT_HISTORY_MAX_LEN: int(10, 1000000).default(1000),
+  EVENT_STREAM_POLL_MS: int(50, 10000).default(500),
+  EVENT_STREAM_HEARTBEAT_MS: int(1000, 300000).default(15000),
+  IDEMPOTENCY_TTL_SECONDS: int(60).default(86400),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -125,8 +146,33 @@ export interface Config {
     maxStalled: number;
     resultTtlSeconds: number;
     eventsMaxLen: number;
+    /** Tries per webhook delivery, and the first retry delay (doubling each time). */
+    webhookAttempts: number;
+    webhookBackoffMs: number;
   };
   shutdownTimeoutMs: number;
+  webhooks: {
+    /** Addresses (and CIDR ranges) a webhook may reach although they are loopback, private, link-local or reserved. */
+    allowedAddresses: string[];
+    /** Limit on one delivery attempt: connecting, sending, and the receiver's answer. */
+    timeoutMs: number;
+    /** Deliveries in flight at once per processor. */
+    concurrency: number;
+    /** An endpoint whose deliveries have all failed for this long is disabled. */
+    disableAfterDays: number;
+    maxPerUser: number;
+    /** Delivery attempts kept per endpoint, newest first. */
+    deliveryLogMax: number;
+  };
+  events: {
+    /** Events kept per user for `Last-Event-ID` replay. */
+    historyMaxLen: number;
+    /** How often an open event stream reads new events. */
+    pollMs: number;
+    /** Comment lines sent on a quiet stream, so proxies keep it open. */
+    heartbeatMs: number;
+  };
+  idempotency: { ttlSeconds: number };
 }
 
 /** Parses the environment once, listing every bad variable in one error. */
@@ -182,7 +228,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxStalled: e.JOB_MAX_STALLED,
       resultTtlSeconds: e.RESULT_TTL_SECONDS,
       eventsMaxLen: e.EVENTS_MAX_LEN,
+      webhookAttempts: e.WEBHOOK_ATTEMPTS,
+      webhookBackoffMs: e.WEBHOOK_BACKOFF_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    webhooks: {
+      allowedAddresses: e.WEBHOOK_ALLOWED_ADDRESSES,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      disableAfterDays: e.WEBHOOK_DISABLE_AFTER_DAYS,
+      maxPerUser: e.WEBHOOK_MAX_PER_USER,
+      deliveryLogMax: e.WEBHOOK_DELIVERY_LOG_MAX,
+    },
+    events: { historyMaxLen: e.EVENT_HISTORY_MAX_LEN, pollMs: e.EVENT_STREAM_POLL_MS, heartbeatMs: e.EVENT_STREAM_HEARTBEAT_MS },
+    idempotency: { ttlSeconds: e.IDEMPOTENCY_TTL_SECONDS },
   };
 }

@@ -26,6 +26,10 @@ export const FailureCode = {
   PlanFailed: 'processing_failed',
   /** The merge failed for good with an error that was worth retrying. */
   MergeFailed: 'merge_failed',
+  /** A webhook receiver did not answer 2xx in time (retried; its own failure, never a video's). */
+  WebhookDeliveryFailed: 'webhook_delivery_failed',
+  /** A webhook endpoint was disabled after failing for WEBHOOK_DISABLE_AFTER_DAYS: its deliveries stop. */
+  WebhookEndpointDisabled: 'webhook_endpoint_disabled',
 } as const;
 export type FailureCode = (typeof FailureCode)[keyof typeof FailureCode];
 
@@ -82,6 +86,16 @@ export class ChunksFailedError extends UnrecoverableFailure {
 
 export class InvalidPayloadError extends UnrecoverableFailure {
   readonly code = FailureCode.InvalidPayload;
+}
+
+/** One delivery attempt failed (an answer other than 2xx, a timeout, a refused connection); retried with backoff. */
+export class WebhookDeliveryError extends RetryableFailure {
+  readonly code = FailureCode.WebhookDeliveryFailed;
+}
+
+/** The endpoint was disabled (now, or before this delivery ran): no retry can deliver it. */
+export class WebhookEndpointDisabledError extends UnrecoverableFailure {
+  readonly code = FailureCode.WebhookEndpointDisabled;
 }
 
 export class RedisUnavailableError extends RetryableFailure {

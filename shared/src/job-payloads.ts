@@ -77,3 +77,17 @@ export type DetectJobData = z.output<typeof detectJobSchema>;
 
 /** What a detect job returns: counts only, the detections themselves are in the chunk result key. */
 export const detectResultSchema = z.object({ framesAnalysed: z.number().int(), objects: z.number().int() });
+
+/**
+ * `deliver`: one event to one webhook endpoint. The body is fixed when the event is dispatched, so
+ * every attempt sends the same bytes under the same `webhook-id` (each attempt is signed anew).
+ */
+export const deliverJobSchema = z.object({
+  endpointId: z.string().uuid(),
+  /** The Standard Webhooks `webhook-id`: one per event, the same on every attempt and endpoint. */
+  messageId: z.string().min(1).max(128),
+  type: z.string().min(1),
+  /** The JSON body `{type, timestamp, data}`, exactly as sent. */
+  body: z.string(),
+});
+export const deliverResultSchema = z.object({ outcome: z.enum(['delivered', 'skipped']), statusCode: z.number().int().nullable() });

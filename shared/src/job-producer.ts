@@ -22,7 +22,11 @@ export class JobProducer {
     extra: Partial<QueueOptions> = {},
   ) {
     const options = { ...queueOptions(config, connection), ...extra };
-    this.queues = { processor: new Queue(QueueName.Processor, options), detector: new Queue(QueueName.Detector, options) };
+    this.queues = {
+      processor: new Queue(QueueName.Processor, options),
+      detector: new Queue(QueueName.Detector, options),
+      webhooks: new Queue(QueueName.Webhooks, options),
+    };
     this.flows = new FlowProducer(options);
   }
 
@@ -43,6 +47,16 @@ export class JobProducer {
   /** Removes a job unless it is running (BullMQ answers 0 for a locked job); `removeChildren` for a flow's parent. */
   async remove<N extends JobName>(name: N, key: JobKey<N>, opts: { removeChildren?: boolean } = {}): Promise<number> {
     return this.queues[jobRegistry[name].queue].remove(jobIdOf(name, key), opts);
+  }
+
+  /**
+   * Removes a job that is waiting or finished (a flow's parent with its children); 'running' when
+   * it (or a child) is held by a worker and cannot be removed (its handler sees the video's new
+   * status and stops), 'absent' when there is no such job.
+   */
+  async removeUnlessRunning<N extends JobName>(name: N, key: JobKey<N>): Promise<'removed' | 'absent' | 'running'> {
+    if ((await this.remove(name, key)) === 1) return 'removed';
+    return (await this.getJob(name, key)) ? 'running' : 'absent';
   }
 
   /** Connection errors of every queue and of the flow producer (unheard, an emitter's `error` would end the process). */

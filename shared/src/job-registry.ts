@@ -4,6 +4,8 @@ import { finishedJobRetention } from './bull.js';
 import type { Config } from './config.js';
 import { FailureCode } from './failures.js';
 import {
+  deliverJobSchema,
+  deliverResultSchema,
   detectJobSchema,
   detectResultSchema,
   mergeJobSchema,
@@ -17,25 +19,26 @@ import { QueueName } from './queues.js';
 export type JobDefaults = Pick<JobsOptions, 'attempts' | 'backoff' | 'priority' | 'removeOnComplete' | 'removeOnFail' | 'ignoreDependencyOnFailure'>;
 
 /** Everything about one job, in one place: where it runs, what it carries and returns, how it is retried and kept. */
-export interface JobDefinition<Q extends QueueName, P extends z.ZodType<{ videoId: string }>, R extends z.ZodType, K> {
+export interface JobDefinition<Q extends QueueName, P extends z.ZodType<object>, R extends z.ZodType, K> {
   queue: Q;
   /** The payload, parsed by the worker wrapper before the handler runs (an invalid one is unrecoverable). */
   payload: P;
   /** What the handler returns; BullMQ keeps it with the finished job until the job is removed. */
   result: R;
-  /** A job id derived from the video (and chunk), so a retried step never adds a second job. */
+  /** A job id derived from the payload (the video and chunk, the endpoint and event), so a retried step never adds a second job. */
   jobId: (key: K) => string;
   options: (jobs: Config['jobs']) => JobDefaults;
   /**
    * How the video fails when this job fails after retrying (its attempts ran out, or it stalled
    * too often): with `code`, and a message naming the step. An unrecoverable error fails it with its own code.
+   * `failsVideo: false` for a job whose failure is its own (a webhook delivery): it is logged, no video fails.
    */
-  failure: { code: FailureCode; step: (data: z.output<P>) => string };
+  failure: { code: FailureCode; step: (data: z.output<P>) => string; failsVideo?: false };
   /** Names earlier releases queued this job under: workers still run those jobs. */
   formerNames?: readonly string[];
 }
 
-const define = <Q extends QueueName, P extends z.ZodType<{ videoId: string }>, R extends z.ZodType, K>(definition: JobDefinition<Q, P, R, K>) => definition;
+const define = <Q extends QueueName, P extends z.ZodType<object>, R extends z.ZodType, K>(definition: JobDefinition<Q, P, R, K>) => definition;
 
 /** Plan and merge only touch Redis and ffprobe: three tries cover a blip. */
 const processorRetries: JobDefaults = { attempts: 3, backoff: { type: 'exponential', delay: 2000 } };
@@ -77,11 +80,20 @@ export const jobRegistry = {
     }),
     failure: { code: FailureCode.ChunkFailed, step: (data) => `chunk ${data.chunkIndex}` },
   }),
+  deliver: define({
+    queue: QueueName.Webhooks,
+    payload: deliverJobSchema,
+    result: deliverResultSchema,
+    jobId: ({ endpointId, messageId }: { endpointId: string; messageId: string }) => `${endpointId}-${messageId}`,
+    // Retries over hours (docs/integrations.md has the schedule); the handler logs each attempt.
+    options: (jobs) => ({ attempts: jobs.webhookAttempts, backoff: { type: 'exponential', delay: jobs.webhookBackoffMs }, ...finishedJobRetention }),
+    failure: { code: FailureCode.WebhookDeliveryFailed, step: (data) => `delivery of ${data.messageId}`, failsVideo: false },
+  }),
 };
 
 type Registry = typeof jobRegistry;
 export type JobName = keyof Registry;
-export const JobName = { Plan: 'plan', Merge: 'merge', Detect: 'detect' } as const satisfies Record<string, JobName>;
+export const JobName = { Plan: 'plan', Merge: 'merge', Detect: 'detect', Deliver: 'deliver' } as const satisfies Record<string, JobName>;
 
 /** The parsed payload, the result and the id key of job `N` (immich's `JobOf<Name>`, with BullMQ's generics). */
 export type JobPayload<N extends JobName> = z.output<Registry[N]['payload']>;

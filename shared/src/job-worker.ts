@@ -122,6 +122,8 @@ export class JobRunner<Q extends QueueName, C> {
   };
 
   private async failVideo(job: Job, code: FailureCode, message: string): Promise<void> {
+    const name = this.table.get(job.name)?.name;
+    if (name && jobRegistry[name].failure.failsVideo === false) return;
     const videoId = videoIdOf(job);
     if (videoId && (await this.setup.videos.finish(videoId, { status: VideoStatus.Failed, error: { code, message } }))) {
       this.setup.logger.warn({ job: job.name, jobId: job.id, videoId, code }, 'video failed');

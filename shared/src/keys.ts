@@ -22,6 +22,20 @@ export function redisKeys(prefix: string) {
     videoChunksDone: (videoId: string) => `${prefix}:video:${videoId}:chunks-done`,
     /** String: JSON array of the frames of one chunk, in ascending index. */
     chunkResult: (videoId: string, chunkIndex: number) => `${prefix}:video:${videoId}:chunk:${chunkIndex}`,
+    /** Stream: the user's recent events (`Last-Event-ID` replay), capped at EVENT_HISTORY_MAX_LEN. */
+    userEvents: (userId: string) => `${prefix}:user:${userId}:events`,
+    /** Sorted set: the video ids of a user's uploads with one `client_tag` (sha256 of the tag), by creation time. */
+    userTagVideos: (userId: string, tagHash: string) => `${prefix}:user:${userId}:tag:${tagHash}:videos`,
+    /** Sorted set: a user's webhook endpoint ids by creation time. */
+    userWebhooks: (userId: string) => `${prefix}:user:${userId}:webhooks`,
+    /** Hash: a webhook endpoint (see `webhook-store.ts`). */
+    webhook: (endpointId: string) => `${prefix}:webhook:${endpointId}`,
+    /** List: an endpoint's delivery attempts, newest first, capped at WEBHOOK_DELIVERY_LOG_MAX. */
+    webhookDeliveries: (endpointId: string) => `${prefix}:webhook:${endpointId}:deliveries`,
+    /** Stream (consumer group `dispatch`): events that webhook endpoints may subscribe to, until the processor queues their deliveries. */
+    webhookOutbox: `${prefix}:webhooks:outbox`,
+    /** String: the state or stored response of a request with an Idempotency-Key (sha256 of the key), per user. */
+    idempotency: (userId: string, keyHash: string) => `${prefix}:idempotency:${userId}:${keyHash}`,
     /** Prefix for express-rate-limit's counters. */
     rateLimit: `${prefix}:ratelimit:`,
     /** Every key of one video, for deletion and expiry. */

@@ -2,5 +2,7 @@
 export const QueueName = {
   Processor: 'processor',
   Detector: 'detector',
+  /** Webhook deliveries (run by the processor, beside its own queue: docs/integrations.md). */
+  Webhooks: 'webhooks',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];

@@ -51,6 +51,8 @@ export interface VideoRecord {
   owner_id: string;
   status: VideoStatus;
   filename: string;
+  /** The client's own reference for the upload (free text, at most CLIENT_TAG_MAX_LENGTH), echoed in the resource and events. */
+  client_tag: string | null;
   /** Stored file name inside VIDEO_STORAGE_DIR. */
   file: string;
   size_bytes: number;
@@ -95,6 +97,7 @@ export function fromVideoHash(hash: Record<string, string>): VideoRecord | null 
     owner_id: hash.owner_id ?? '',
     status: z.enum(videoStatuses).parse(hash.status),
     filename: hash.filename ?? '',
+    client_tag: hash.client_tag || null,
     file: hash.file ?? '',
     size_bytes: number('size_bytes') ?? 0,
     created_at: hash.created_at ?? '',

@@ -1,34 +1,15 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
+import { EventLog, PUBLISH_LUA, type NewEvent } from './event-log.js';
+import { statusEventType } from './events.js';
 import { redisKeys, type RedisKeys } from './keys.js';
 import { fromVideoHash, toVideoHash, VideoStatus, type ErrorInfo, type ModelInfo, type Summary, type VideoRecord } from './video-record.js';
+import { toVideoResource } from './video-resource.js';
+import { progressScript, requeueScript, saveChunkScript, transitionScript, updateIfScript } from './video-scripts.js';
 
-/** HSETs ARGV pairs on KEYS[1] only while the hash exists and its status is one of ARGV[1] (comma list, "" = any). */
-const updateIfScript = `
-if redis.call('exists', KEYS[1]) == 0 then return -1 end
-if ARGV[1] ~= '' then
-  local status = redis.call('hget', KEYS[1], 'status')
-  local ok = false
-  for s in string.gmatch(ARGV[1], '[^,]+') do if s == status then ok = true end end
-  if not ok then return 0 end
-end
-for i = 2, #ARGV, 2 do redis.call('hset', KEYS[1], ARGV[i], ARGV[i + 1]) end
-return 1`;
-
-/** Stores a chunk's frames and marks it done (and names the model), only while the video is still processing. */
-const saveChunkScript = `
-if redis.call('hget', KEYS[1], 'status') ~= 'processing' then return 0 end
-redis.call('set', KEYS[2], ARGV[1])
-redis.call('sadd', KEYS[3], ARGV[2])
-redis.call('hset', KEYS[4], ARGV[2], ARGV[3])
-if ARGV[4] ~= '' then redis.call('hset', KEYS[1], 'model', ARGV[4]) end
-return 1`;
-
-/** Progress inside a running chunk; ignored once the video is gone or no longer processing. */
-const progressScript = `
-if redis.call('hget', KEYS[1], 'status') ~= 'processing' then return 0 end
-redis.call('hset', KEYS[2], ARGV[1], ARGV[2])
-return 1`;
+/** Index key part for a client_tag: its hash, so any text makes a well-formed key. */
+export const clientTagHash = (tag: string) => createHash('sha256').update(tag).digest('hex').slice(0, 32);
 
 export type UpdateOutcome = 'updated' | 'missing' | 'wrong_status';
 
@@ -38,26 +19,42 @@ export type VideoOutcome =
   | { status: typeof VideoStatus.Failed; error: ErrorInfo }
   | { status: typeof VideoStatus.Cancelled };
 
-/** Every read and write of a video's Redis keys: its record, progress and chunk results (the uploaded file is `UploadStorage`'s). */
+/**
+ * Every read and write of a video's Redis keys: its record, progress and chunk results (the
+ * uploaded file is `UploadStorage`'s). Each change clients watch (accepted, started, progress, the
+ * end, a retry) is announced on the owner's event stream in the same atomic step.
+ */
 export class VideoStore {
-  /** @param retentionSeconds RESULT_TTL_SECONDS: how long a finished video's keys are kept; 0 = until deleted. */
+  readonly events: EventLog;
+
+  /**
+   * @param retentionSeconds RESULT_TTL_SECONDS: how long a finished video's keys are kept; 0 = until deleted.
+   * @param historyMaxLen EVENT_HISTORY_MAX_LEN: events kept per user.
+   */
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly retentionSeconds = 0,
-  ) {}
-
-  /** The store as every service opens it: the configured prefix and retention. */
-  static open(config: Config, redis: Redis): VideoStore {
-    return new VideoStore(redis, redisKeys(config.redis.prefix), config.jobs.resultTtlSeconds);
+    historyMaxLen = 1000,
+  ) {
+    this.events = new EventLog(redis, keys, historyMaxLen);
   }
 
+  /** The store as every service opens it: the configured prefix, retention and event history. */
+  static open(config: Config, redis: Redis): VideoStore {
+    return new VideoStore(redis, redisKeys(config.redis.prefix), config.jobs.resultTtlSeconds, config.events.historyMaxLen);
+  }
+
+  /** Stores a new (queued) record in the owner's indexes and announces `video.queued`. */
   async create(record: VideoRecord): Promise<void> {
-    await this.redis
+    const { keys, args } = this.events.scriptArgs(this.statusEvent(record, { framesDone: 0, chunksDone: 0 }));
+    const created = Date.parse(record.created_at);
+    const multi = this.redis
       .multi()
       .hset(this.keys.video(record.id), toVideoHash(record))
-      .zadd(this.keys.userVideos(record.owner_id), Date.parse(record.created_at), record.id)
-      .exec();
+      .zadd(this.keys.userVideos(record.owner_id), created, record.id);
+    if (record.client_tag) multi.zadd(this.keys.userTagVideos(record.owner_id, clientTagHash(record.client_tag)), created, record.id);
+    await multi.eval(`${PUBLISH_LUA}\nreturn publish()`, keys.length, ...keys, ...args).exec();
   }
 
   async get(videoId: string): Promise<VideoRecord | null> {
@@ -68,16 +65,27 @@ export class VideoStore {
     return ((await this.redis.hget(this.keys.video(videoId), 'status')) as VideoStatus | null) ?? null;
   }
 
-  /** Updates fields of an existing record, optionally only from the given statuses (a guarded transition). */
+  /**
+   * Updates fields of an existing record, optionally only from the given statuses (a guarded
+   * transition). Announces nothing: status changes clients see go through `startProcessing`,
+   * `finish` and `requeue`.
+   */
   async update(videoId: string, fields: Partial<VideoRecord>, onlyFrom: VideoStatus[] = []): Promise<UpdateOutcome> {
     const args = [onlyFrom.join(','), ...Object.entries(toVideoHash(fields)).flat()];
     const result = (await this.redis.eval(updateIfScript, 1, this.keys.video(videoId), ...args)) as number;
-    return result === 1 ? 'updated' : result === -1 ? 'missing' : 'wrong_status';
+    return toOutcome(result);
   }
 
-  /** Ids of a user's videos, newest first. */
-  async listIds(ownerId: string, offset: number, limit: number): Promise<{ ids: string[]; total: number }> {
-    const key = this.keys.userVideos(ownerId);
+  /** Moves a queued (or re-planned) video to processing with its plan, and announces `video.processing`. */
+  async startProcessing(record: VideoRecord, plan: Partial<VideoRecord>): Promise<UpdateOutcome> {
+    const next = { ...record, ...plan, status: VideoStatus.Processing };
+    const event = this.statusEvent(next, await this.getProgress(record.id));
+    return this.transition(record.id, { ...plan, status: VideoStatus.Processing }, [VideoStatus.Queued, VideoStatus.Processing], event);
+  }
+
+  /** Ids of a user's videos (those with `clientTag` only, when given), newest first. */
+  async listIds(ownerId: string, offset: number, limit: number, clientTag?: string): Promise<{ ids: string[]; total: number }> {
+    const key = this.indexKey(ownerId, clientTag);
     const [ids, total] = await Promise.all([this.redis.zrevrange(key, offset, offset + limit - 1), this.redis.zcard(key)]);
     return { ids, total };
   }
@@ -94,28 +102,32 @@ export class VideoStore {
   }
 
   /** Drops an index entry whose record expired (RESULT_TTL_SECONDS). */
-  async forgetIndexEntry(ownerId: string, videoId: string): Promise<void> {
-    await this.redis.zrem(this.keys.userVideos(ownerId), videoId);
+  async forgetIndexEntry(ownerId: string, videoId: string, clientTag?: string): Promise<void> {
+    await this.redis.zrem(this.indexKey(ownerId, clientTag), videoId);
   }
 
   async delete(record: VideoRecord): Promise<void> {
-    await this.redis
+    const multi = this.redis
       .multi()
       .del(...this.keys.videoKeys(record.id, record.chunks_total ?? 0))
-      .zrem(this.keys.userVideos(record.owner_id), record.id)
-      .exec();
+      .zrem(this.keys.userVideos(record.owner_id), record.id);
+    if (record.client_tag) multi.zrem(this.keys.userTagVideos(record.owner_id, clientTagHash(record.client_tag)), record.id);
+    await multi.exec();
   }
 
   /**
    * Ends a queued or processing video, the one way every terminal path takes: final status,
-   * `completed_at`, its summary or error, then the retention TTL on all its keys. False when the
-   * video had already ended (the first outcome stands) or is gone.
+   * `completed_at`, its summary or error, announced (`video.completed`, `.failed`, `.cancelled`,
+   * carrying the resource, and handed to the webhook outbox), then the retention TTL on all its
+   * keys. False when the video had already ended (the first outcome stands) or is gone.
    */
   async finish(videoId: string, outcome: VideoOutcome): Promise<boolean> {
+    const record = await this.get(videoId);
+    if (!record || (record.status !== VideoStatus.Queued && record.status !== VideoStatus.Processing)) return false;
     const fields: Partial<VideoRecord> = { ...outcome, completed_at: new Date().toISOString() };
-    if ((await this.update(videoId, fields, [VideoStatus.Queued, VideoStatus.Processing])) !== 'updated') return false;
-    const record = this.retentionSeconds > 0 ? await this.get(videoId) : null;
-    if (record) {
+    const event = this.statusEvent({ ...record, ...fields }, await this.getProgress(videoId));
+    if ((await this.transition(videoId, fields, [VideoStatus.Queued, VideoStatus.Processing], event)) !== 'updated') return false;
+    if (this.retentionSeconds > 0) {
       const pipeline = this.redis.pipeline();
       for (const key of this.keys.videoKeys(record.id, record.chunks_total ?? 0)) pipeline.expire(key, this.retentionSeconds);
       await pipeline.exec();
@@ -124,39 +136,55 @@ export class VideoStore {
   }
 
   /**
-   * Stores one chunk's frames (JSON) atomically with its done mark and the model that made them;
-   * false if the video is no longer processing.
+   * Queues a failed or cancelled video again, keeping the results stored so far (the planner
+   * re-cuts the same chunks and only the missing ones run), announced as `video.queued`. Results
+   * cut another way (records from before even chunks) are dropped and the video runs whole.
+   * False when the video is not failed or cancelled (any more).
+   */
+  async requeue(record: VideoRecord): Promise<boolean> {
+    const keepResults = record.chunk_layout === 'even';
+    const fields: Partial<VideoRecord> = { status: VideoStatus.Queued, started_at: null, completed_at: null, summary: null, error: null };
+    if (!keepResults) Object.assign(fields, { frames_total: null, chunks_total: null, chunk_frames: null, chunk_layout: null, model: null });
+    const done = keepResults ? await this.getProgress(record.id, true) : { framesDone: 0, chunksDone: 0 };
+    const event = this.events.scriptArgs(this.statusEvent({ ...record, ...fields }, done));
+    const k = this.keys;
+    const keys = [...event.keys, ...k.videoKeys(record.id, record.chunks_total ?? 0)];
+    const args = [...event.args, keepResults ? '0' : '1', ...Object.entries(toVideoHash(fields)).flat()];
+    return (await this.redis.eval(requeueScript, keys.length, ...keys, ...args)) === 1;
+  }
+
+  /**
+   * Stores one chunk's frames (JSON) atomically with its done mark and the model that made them,
+   * and announces the progress; false if the video is no longer processing.
    */
   async saveChunkResult(videoId: string, chunkIndex: number, frameResultsJson: string, framesAnalysed: number, model?: ModelInfo): Promise<boolean> {
+    const event = await this.progressEvent(videoId);
+    if (!event) return false;
     const k = this.keys;
-    const result = await this.redis.eval(
-      saveChunkScript,
-      4,
-      k.video(videoId),
-      k.chunkResult(videoId, chunkIndex),
-      k.videoChunksDone(videoId),
-      k.videoProgress(videoId),
-      frameResultsJson,
-      String(chunkIndex),
-      String(framesAnalysed),
-      model ? JSON.stringify(model) : '',
-    );
-    return result === 1;
+    const keys = [...event.keys, k.video(videoId), k.chunkResult(videoId, chunkIndex), k.videoChunksDone(videoId), k.videoProgress(videoId)];
+    const args = [...event.args, frameResultsJson, String(chunkIndex), String(framesAnalysed), model ? JSON.stringify(model) : ''];
+    return (await this.redis.eval(saveChunkScript, keys.length, ...keys, ...args)) === 1;
   }
 
-  /** Records frames analysed so far in a running chunk; false if the video is no longer processing. */
+  /** Records frames analysed so far in a running chunk, announced; false if the video is no longer processing. */
   async setChunkProgress(videoId: string, chunkIndex: number, framesDone: number): Promise<boolean> {
+    const event = await this.progressEvent(videoId);
+    if (!event) return false;
     const k = this.keys;
-    const result = await this.redis.eval(progressScript, 2, k.video(videoId), k.videoProgress(videoId), String(chunkIndex), String(framesDone));
-    return result === 1;
+    const keys = [...event.keys, k.video(videoId), k.videoProgress(videoId), k.videoChunksDone(videoId)];
+    return (await this.redis.eval(progressScript, keys.length, ...keys, ...event.args, String(chunkIndex), String(framesDone))) === 1;
   }
 
-  async getProgress(videoId: string): Promise<{ framesDone: number; chunksDone: number }> {
-    const [perChunk, chunksDone] = await Promise.all([
-      this.redis.hvals(this.keys.videoProgress(videoId)),
-      this.redis.scard(this.keys.videoChunksDone(videoId)),
-    ]);
-    return { framesDone: perChunk.reduce((sum, v) => sum + Number(v), 0), chunksDone };
+  /** Frames analysed and chunks stored so far; `storedOnly`: count only the frames of chunks whose results are stored. */
+  async getProgress(videoId: string, storedOnly = false): Promise<{ framesDone: number; chunksDone: number }> {
+    const [perChunk, done] = await Promise.all([this.redis.hgetall(this.keys.videoProgress(videoId)), this.redis.smembers(this.keys.videoChunksDone(videoId))]);
+    const counted = Object.entries(perChunk).filter(([chunk]) => !storedOnly || done.includes(chunk));
+    return { framesDone: counted.reduce((sum, [, v]) => sum + Number(v), 0), chunksDone: done.length };
+  }
+
+  /** Indices of the chunks whose results are stored. */
+  async chunksDone(videoId: string): Promise<Set<number>> {
+    return new Set((await this.redis.smembers(this.keys.videoChunksDone(videoId))).map(Number));
   }
 
   /** Raw JSON of the given chunks' results, null where a chunk is not stored. */
@@ -164,4 +192,30 @@ export class VideoStore {
     if (chunkIndices.length === 0) return [];
     return this.redis.mget(...chunkIndices.map((i) => this.keys.chunkResult(videoId, i)));
   }
+
+  private indexKey(ownerId: string, clientTag?: string): string {
+    return clientTag === undefined ? this.keys.userVideos(ownerId) : this.keys.userTagVideos(ownerId, clientTagHash(clientTag));
+  }
+
+  /** The event announcing `record` in its status, carrying its resource. */
+  private statusEvent(record: VideoRecord, done: { framesDone: number; chunksDone: number }): NewEvent {
+    return { ownerId: record.owner_id, type: statusEventType(record.status), videoId: record.id, clientTag: record.client_tag, data: toVideoResource(record, done) };
+  }
+
+  /** PUBLISH_LUA's keys and arguments for a progress event (its data is computed by the script); null when the video is gone. */
+  private async progressEvent(videoId: string): Promise<{ keys: string[]; args: string[] } | null> {
+    const [ownerId, clientTag] = await this.redis.hmget(this.keys.video(videoId), 'owner_id', 'client_tag');
+    if (!ownerId) return null;
+    return this.events.scriptArgs({ ownerId, type: 'video.progress', videoId, clientTag: clientTag || null, data: null });
+  }
+
+  private async transition(videoId: string, fields: Partial<VideoRecord>, from: VideoStatus[], event: NewEvent): Promise<UpdateOutcome> {
+    const { keys, args } = this.events.scriptArgs(event);
+    const all = [...args, from.join(','), ...Object.entries(toVideoHash(fields)).flat()];
+    return toOutcome((await this.redis.eval(transitionScript, keys.length + 1, ...keys, this.keys.video(videoId), ...all)) as number);
+  }
+}
+
+function toOutcome(result: number): UpdateOutcome {
+  return result === 1 ? 'updated' : result === -1 ? 'missing' : 'wrong_status';
 }

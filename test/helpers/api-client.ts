@@ -17,8 +17,8 @@ export interface TestApi {
   ctx: AppContext;
   app: Express;
   http: () => supertest.Agent;
-  /** Registers a user and returns a bearer header for them. */
-  login(username: string, password?: string): Promise<{ authorization: string; refreshToken: string }>;
+  /** Registers a user and returns a bearer header for them, and their id. */
+  login(username: string, password?: string): Promise<{ authorization: string; refreshToken: string; userId: string }>;
   close(): Promise<void>;
 }
 
@@ -34,14 +34,13 @@ export async function startTestApi(overrides: Record<string, string> = {}): Prom
     app,
     http,
     async login(username, password = 'a long password') {
-      await http().post('/api/v1/auth/register').send({ username, password }).expect(201);
+      const registered = await http().post('/api/v1/auth/register').send({ username, password }).expect(201);
       const res = await http().post('/api/v1/auth/token').send({ username, password }).expect(200);
       const body = res.body as { access_token: string; refresh_token: string };
-      return { authorization: `Bearer ${body.access_token}`, refreshToken: body.refresh_token };
+      return { authorization: `Bearer ${body.access_token}`, refreshToken: body.refresh_token, userId: (registered.body as { id: string }).id };
     },
     async close() {
-      await ctx.jobs.queues.processor.obliterate({ force: true }).catch(() => undefined);
-      await ctx.jobs.queues.detector.obliterate({ force: true }).catch(() => undefined);
+      for (const queue of Object.values(ctx.jobs.queues)) await queue.obliterate({ force: true }).catch(() => undefined);
       await ctx.close();
       await env.cleanup();
     },

@@ -20,6 +20,7 @@ export async function processingVideo(store: VideoStore, storageDir: string, nam
     owner_id: randomUUID(),
     status: VideoStatus.Processing,
     filename: name,
+    client_tag: null,
     file,
     size_bytes: 0,
     created_at: new Date().toISOString(),

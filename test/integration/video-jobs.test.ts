@@ -37,7 +37,7 @@ class VideoFixture {
     if ('name' in source) copyFileSync(mediaPath(source.name), target);
     else writeFileSync(target, source.content);
     const record: VideoRecord = {
-      ...{ id, owner_id: this.owner, status: VideoStatus.Queued, filename: 'x.mp4', file, size_bytes: 0, created_at: new Date().toISOString() },
+      ...{ id, owner_id: this.owner, status: VideoStatus.Queued, filename: 'x.mp4', client_tag: null, file, size_bytes: 0, created_at: new Date().toISOString() },
       ...{ started_at: null, completed_at: null, video: null, options: { sample_fps: null, min_score: null, classes: null } },
       ...{ frames_total: null, chunks_total: null, chunk_frames: null, chunk_layout: null, model: null, summary: null, error: null },
     };

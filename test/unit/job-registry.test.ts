@@ -25,7 +25,7 @@ const run = () => Promise.reject(new Error('not run here'));
 describe('job registry', () => {
   it('gives every job a queue, schemas, an id from its video and options from config', () => {
     const config = loadConfig({ CHUNK_ATTEMPTS: '5', CHUNK_BACKOFF_MS: '700' });
-    assert.deepEqual(jobNames, [JobName.Plan, JobName.Merge, JobName.Detect]);
+    assert.deepEqual(jobNames, [JobName.Plan, JobName.Merge, JobName.Detect, JobName.Deliver]);
     assert.equal(jobIdOf(JobName.Plan, { videoId }), videoId, 'one plan per video: the API never queues a video twice');
     assert.equal(jobIdOf(JobName.Merge, { videoId }), `${videoId}-merge`);
     assert.equal(jobIdOf(JobName.Detect, { videoId, chunkIndex: 3 }), `${videoId}-chunk-3`);
@@ -40,6 +40,19 @@ describe('job registry', () => {
     assert.equal(detect.attempts, 5);
     assert.deepEqual(detect.backoff, { type: 'exponential', delay: 700 });
     assert.equal(detect.ignoreDependencyOnFailure, true);
+  });
+
+  it('delivers webhooks on their own queue, one job per endpoint and event, retried over hours, failing no video', () => {
+    const config = loadConfig({ WEBHOOK_ATTEMPTS: '4', WEBHOOK_BACKOFF_MS: '500' });
+    const endpointId = '0f8e4c6a-6f3b-4d7e-9a51-2b8c1d3e4f50';
+    assert.equal(jobRegistry.deliver.queue, QueueName.Webhooks);
+    assert.equal(jobIdOf(JobName.Deliver, { endpointId, messageId: 'evt_1-0' }), `${endpointId}-evt_1-0`);
+    const options = jobOptionsOf(JobName.Deliver, { endpointId, messageId: 'evt_1-0', type: 'video.completed', body: '{}' }, config);
+    assert.equal(options.attempts, 4);
+    assert.deepEqual(options.backoff, { type: 'exponential', delay: 500 });
+    assert.equal(jobRegistry.deliver.failure.failsVideo, false);
+    const defaults = jobRegistry.deliver.options(loadConfig({}).jobs);
+    assert.deepEqual([defaults.attempts, defaults.backoff], [12, { type: 'exponential', delay: 30_000 }], 'the schedule docs/integrations.md states');
   });
 
   it('reads detect payloads queued before frameIndices was named (`frames`)', () => {

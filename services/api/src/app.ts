@@ -4,11 +4,15 @@ import swaggerUi from 'swagger-ui-express';
 import { registerAuthRoutes } from './auth/auth.routes.js';
 import { createRequireAuth } from './auth/require-auth.js';
 import type { AppContext } from './context.js';
+import { registerEventRoutes } from './events/event.routes.js';
+import type { EventStreams } from './events/event-streams.js';
 import { registerHealthRoutes } from './health/health.routes.js';
 import { ApiRoutes } from './http/api-routes.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { Idempotency } from './http/idempotency.js';
 import { createRateLimits } from './http/rate-limits.js';
 import { registerVideoRoutes } from './videos/video.routes.js';
+import { registerWebhookRoutes } from './webhooks/webhook.routes.js';
 
 export const API_VERSION = '1.0.0';
 
@@ -17,18 +21,24 @@ function trustProxySetting(value: string): boolean | number | string {
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
-/** The Express app; only `main.ts` listens, so tests drive it without a port. */
-export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; openApi: ReturnType<ApiRoutes['document']> } {
+/**
+ * The Express app; only `main.ts` listens, so tests drive it without a port. `streams`: the open
+ * event streams, ended on shutdown (they would keep the server from closing).
+ */
+export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; openApi: ReturnType<ApiRoutes['document']>; streams: EventStreams } {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxySetting(ctx.config.api.trustProxy));
   app.use(pinoHttp({ logger: ctx.logger, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' } }));
 
   const limits = createRateLimits(ctx);
-  const routes = new ApiRoutes(createRequireAuth(jwtSecret), ctx.config.env !== 'production');
+  const idempotency = new Idempotency(ctx.redis, ctx.keys, ctx.config.idempotency.ttlSeconds);
+  const routes = new ApiRoutes(createRequireAuth(jwtSecret), ctx.config.env !== 'production', idempotency);
   registerHealthRoutes(routes, ctx);
   registerAuthRoutes(routes, ctx, limits.auth);
   registerVideoRoutes(routes, ctx, limits.upload);
+  const streams = registerEventRoutes(routes, ctx);
+  registerWebhookRoutes(routes, ctx);
   const openApi = routes.document(API_VERSION);
 
   app.use('/api', limits.general, express.json({ limit: '16kb' }));
@@ -39,5 +49,5 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { swaggerOptions: { persistAuthorization: true } }));
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger, ctx.redis));
-  return { app, openApi };
+  return { app, openApi, streams };
 }

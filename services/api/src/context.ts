@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Config, JobProducer, Logger, RedisKeys, UploadStorage, VideoStore } from '@video-detect/shared';
+import type { Config, JobProducer, Logger, RedisKeys, UploadStorage, VideoStore, WebhookStore } from '@video-detect/shared';
 import type { UserStore } from './auth/user-store.js';
 import type { TokenService } from './auth/token-service.js';
 
@@ -11,7 +11,9 @@ export interface AppContext {
   keys: RedisKeys;
   users: UserStore;
   tokens: TokenService;
+  /** Videos and, through `videos.events`, each user's event history. */
   videos: VideoStore;
+  webhooks: WebhookStore;
   uploads: UploadStorage;
   jobs: JobProducer;
   close(): Promise<void>;

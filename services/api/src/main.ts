@@ -6,7 +6,7 @@ try {
   const config = loadConfig();
   const logger = createLogger('api', config.logLevel);
   const { ctx, jwtSecret } = await createContext(config, logger);
-  const { app } = createApp(ctx, jwtSecret);
+  const { app, streams } = createApp(ctx, jwtSecret);
   const server = app.listen(config.api.port, () => {
     const base = config.api.publicBaseUrl ?? `http://localhost:${config.api.port}`;
     logger.info({ port: config.api.port, docs: `${base}/docs` }, `API listening; Swagger UI at ${base}/docs`);
@@ -15,7 +15,12 @@ try {
   server.requestTimeout = 0;
   server.keepAliveTimeout = 5000;
   onShutdown(logger, config.shutdownTimeoutMs, [
-    () => new Promise<void>((resolve) => server.close(() => resolve())),
+    () => {
+      // Stop accepting, end the event streams (their clients reconnect elsewhere), let the rest finish.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      streams.closeAll();
+      return closed;
+    },
     () => ctx.close(),
   ]);
 } catch (err) {

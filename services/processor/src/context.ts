@@ -1,4 +1,5 @@
-import type { Config, JobProducer, UploadStorage, VideoStore } from '@video-detect/shared';
+import type { Config, JobProducer, UploadStorage, VideoStore, WebhookStore } from '@video-detect/shared';
+import type { WebhookSender } from './webhooks/webhook-sender.js';
 
 /** What the processor's job handlers use, built once in `start-processor.ts`. */
 export interface ProcessorContext {
@@ -6,4 +7,6 @@ export interface ProcessorContext {
   videos: VideoStore;
   uploads: UploadStorage;
   jobs: JobProducer;
+  webhooks: WebhookStore;
+  sender: WebhookSender;
 }

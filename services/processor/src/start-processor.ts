@@ -1,29 +1,67 @@
+import { hostname } from 'node:os';
 import type { Worker } from 'bullmq';
-import { createJobWorker, createRedis, JobProducer, QueueName, UploadStorage, VideoStore, type Config, type Logger } from '@video-detect/shared';
+import {
+  createJobWorker,
+  createRedis,
+  JobProducer,
+  QueueName,
+  redisKeys,
+  UploadStorage,
+  VideoStore,
+  WebhookStore,
+  type Config,
+  type Logger,
+} from '@video-detect/shared';
 import type { ProcessorContext } from './context.js';
+import { deliverHandler } from './jobs/deliver.handler.js';
 import { mergeHandler } from './jobs/merge.handler.js';
 import { planHandler } from './jobs/plan.handler.js';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
+import { WebhookSender } from './webhooks/webhook-sender.js';
 
 export interface RunningProcessor {
   worker: Worker;
+  /** Delivers webhooks: a worker of its own, so slow receivers never hold up planning and merging. */
+  webhookWorker: Worker;
   close(): Promise<void>;
 }
 
+/**
+ * The processor: plans and merges videos (queue `processor`), and runs webhooks (the outbox
+ * dispatcher and queue `webhooks`, with WEBHOOK_CONCURRENCY deliveries in flight; why here:
+ * docs/integrations.md).
+ */
 export async function startProcessor(config: Config, logger: Logger): Promise<RunningProcessor> {
   const connection = createRedis(config.redis.url, 'worker');
   const videos = VideoStore.open(config, connection);
   const jobs = new JobProducer(config, connection);
   jobs.onError((err) => logger.warn({ err: err.message }, 'queue error'));
-  const ctx: ProcessorContext = { config, videos, uploads: new UploadStorage(config.storage.dir), jobs };
-  const worker = createJobWorker({ queue: QueueName.Processor, handlers: [planHandler, mergeHandler], context: ctx, config, connection, logger, videos });
-  await worker.waitUntilReady();
-  worker.run().catch((err: unknown) => logger.error({ err }, 'worker stopped with an error'));
-  logger.info({ queue: QueueName.Processor }, 'processor ready');
+  const sender = new WebhookSender({ allowedAddresses: config.webhooks.allowedAddresses, timeoutMs: config.webhooks.timeoutMs, userAgent: 'video-detect-webhooks/1' });
+  const webhooks = WebhookStore.open(config, connection);
+  const ctx: ProcessorContext = { config, videos, uploads: new UploadStorage(config.storage.dir), jobs, webhooks, sender };
+  const common = { context: ctx, config, connection, logger, videos };
+  const worker = createJobWorker({ ...common, queue: QueueName.Processor, handlers: [planHandler, mergeHandler] });
+  const webhookWorker = createJobWorker({ ...common, queue: QueueName.Webhooks, handlers: [deliverHandler], concurrency: config.webhooks.concurrency });
+  const dispatcher = new WebhookDispatcher({
+    redis: connection.duplicate(),
+    keys: redisKeys(config.redis.prefix),
+    webhooks,
+    jobs,
+    logger,
+    consumer: `${hostname()}:${process.pid}`,
+  });
+  await Promise.all([worker.waitUntilReady(), webhookWorker.waitUntilReady()]);
+  await dispatcher.start();
+  for (const w of [worker, webhookWorker]) w.run().catch((err: unknown) => logger.error({ err, queue: w.name }, 'worker stopped with an error'));
+  logger.info({ queues: [QueueName.Processor, QueueName.Webhooks] }, 'processor ready');
   return {
     worker,
+    webhookWorker,
     async close() {
-      await worker.close();
+      await dispatcher.close();
+      await Promise.all([worker.close(), webhookWorker.close()]);
       await ctx.jobs.close();
+      sender.close();
       connection.disconnect();
     },
   };

@@ -1,9 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { OpenAPIRegistry, OpenApiGeneratorV3, type RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
+import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { describeIssues } from '@video-detect/shared';
 import type { AuthUser } from '../auth/token-service.js';
 import { HttpError, unauthorized } from './http-error.js';
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_MAX_LENGTH, idempotencyClaimOf, requestFingerprint, type Idempotency } from './idempotency.js';
 import { z } from './zod.js';
 
 export const errorBodySchema = z
@@ -13,7 +14,7 @@ export const errorBodySchema = z
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
 
 /** The one success response of a route: its status, its body schema (none for 204) and the headers it sets. */
 export interface SuccessSpec<S extends z.ZodType | undefined> {
@@ -30,14 +31,18 @@ export interface MultipartSpec<F extends AnyObject> {
   file: { field: string; description: string };
   /** Component name of the body in the OpenAPI document. */
   component: string;
+  /** Removes a received file the route does not keep (an idempotent replay answers the first upload's response). */
+  discard: (file: Express.Multer.File) => Promise<void>;
 }
 
 /** What a handler returns: the body its response schema declares, and headers. */
 export type Reply<S> = S extends z.ZodType ? { body: z.input<S>; headers?: Record<string, string> } : { headers?: Record<string, string> } | void;
 
-export interface RouteInput<P, Q, B, F, A extends boolean> {
+export interface RouteInput<P, Q, B, F, A extends boolean, H = undefined> {
   params: Out<P>;
   query: Out<Q>;
+  /** The declared request headers, validated. */
+  headers: Out<H>;
   body: Out<B>;
   /** The multipart body: its fields parsed, its file as stored by the middleware. */
   upload: F extends AnyObject ? { fields: z.output<F>; file: Express.Multer.File } : undefined;
@@ -45,15 +50,8 @@ export interface RouteInput<P, Q, B, F, A extends boolean> {
   user: A extends true ? AuthUser : undefined;
 }
 
-export interface RouteSpec<
-  P extends AnyObject | undefined,
-  Q extends AnyObject | undefined,
-  B extends z.ZodType | undefined,
-  F extends AnyObject | undefined,
-  S extends z.ZodType | undefined,
-  A extends boolean,
-> {
-  method: 'get' | 'post' | 'delete';
+/** What every route declares about its request: path, auth, parameters, headers, and its documentation. */
+interface RequestSpec<P extends AnyObject | undefined, Q extends AnyObject | undefined, A extends boolean, H extends AnyObject | undefined> {
   /** Express-style path (`/api/v1/videos/:id`); the OpenAPI path is derived from it. */
   path: string;
   summary: string;
@@ -63,17 +61,43 @@ export interface RouteSpec<
   auth: A;
   params?: P;
   query?: Q;
+  /** Request headers, keyed by their canonical names (`Last-Event-ID`). */
+  headers?: H;
+  /** Errors this route answers besides the ones every route may (400 for input, 401 with auth, 429, 503), by status. */
+  errors?: Partial<Record<ErrorStatus, string>>;
+}
+
+export interface RouteSpec<
+  P extends AnyObject | undefined,
+  Q extends AnyObject | undefined,
+  B extends z.ZodType | undefined,
+  F extends AnyObject | undefined,
+  S extends z.ZodType | undefined,
+  A extends boolean,
+  H extends AnyObject | undefined = undefined,
+> extends RequestSpec<P, Q, A, H> {
+  method: 'get' | 'post' | 'delete';
   /** JSON body. */
   body?: B;
   multipart?: F extends AnyObject ? MultipartSpec<F> : undefined;
+  /**
+   * Accepts an Idempotency-Key header (routes with auth): the same key and request again answer the
+   * first response, another request 422, one still running 409 (`idempotency.ts`).
+   */
+  idempotent?: A extends true ? boolean : false;
   /** Runs after auth and before validation (rate limits, multer). */
   middleware?: RequestHandler[];
   /** Runs on any error of this route before the app's error handler (clean-up). */
   onError?: ErrorRequestHandler;
   response: SuccessSpec<S>;
-  /** Errors this route answers besides the ones every route may (400 for input, 401 with auth, 429, 503), by status. */
-  errors?: Partial<Record<ErrorStatus, string>>;
-  handler: (input: RouteInput<P, Q, B, F, A>) => Promise<Reply<S>>;
+  handler: (input: RouteInput<P, Q, B, F, A, H>) => Promise<Reply<S>>;
+}
+
+/** A GET that answers a stream of Server-Sent Events; the handler writes it and returns when it ends. */
+export interface EventStreamSpec<P extends AnyObject | undefined, Q extends AnyObject | undefined, A extends boolean, H extends AnyObject | undefined>
+  extends RequestSpec<P, Q, A, H> {
+  response: { description: string };
+  handler: (input: RouteInput<P, Q, undefined, undefined, A, H>, http: { req: Request; res: Response }) => Promise<void>;
 }
 
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
@@ -101,10 +125,14 @@ export class ApiRoutes {
   readonly router = Router();
   readonly registry = new OpenAPIRegistry();
 
-  /** @param checkResponses validate every response body against its schema (development and tests). */
+  /**
+   * @param checkResponses validate every response body against its schema (development and tests).
+   * @param idempotency keeps the responses of requests sent with an Idempotency-Key.
+   */
   constructor(
     private readonly requireAuth: RequestHandler,
     private readonly checkResponses: boolean,
+    private readonly idempotency: Idempotency,
   ) {
     this.registry.registerComponent('securitySchemes', 'bearerAuth', {
       type: 'http',
@@ -121,22 +149,33 @@ export class ApiRoutes {
     F extends AnyObject | undefined = undefined,
     S extends z.ZodType | undefined = undefined,
     A extends boolean = false,
-  >(spec: RouteSpec<P, Q, B, F, S, A>): void {
+    H extends AnyObject | undefined = undefined,
+  >(spec: RouteSpec<P, Q, B, F, S, A, H>): void {
     const where = `${spec.method.toUpperCase()} ${spec.path}`;
     const handlers: RequestHandler[] = [];
     if (spec.auth) handlers.push(this.requireAuth);
+    if (spec.idempotent) handlers.push(this.idempotency.claim);
     handlers.push(...(spec.middleware ?? []));
     handlers.push(async (req, res) => {
       const input = {
-        params: spec.params ? parseOr400(spec.params, req.params, 'path parameters') : undefined,
-        query: spec.query ? parseOr400(spec.query, req.query, 'query parameters') : undefined,
+        ...this.parseRequest(spec, req),
         body: spec.body ? parseOr400(spec.body, req.body, 'request body') : undefined,
         upload: spec.multipart ? readUpload(spec.multipart, req.file, req.body) : undefined,
-        user: spec.auth ? (req.user ?? throwUnauthorized()) : undefined,
-      } as RouteInput<P, Q, B, F, A>;
+      } as RouteInput<P, Q, B, F, A, H>;
+      const claim = idempotencyClaimOf(res);
+      const fingerprint = claim ? await requestFingerprint(req) : '';
+      if (claim?.stored) {
+        if (claim.stored.fingerprint !== fingerprint) {
+          throw new HttpError(422, 'idempotency_key_reused', `This ${IDEMPOTENCY_HEADER} was used for a different request (method, path or body); send a new key with a new request.`);
+        }
+        if (spec.multipart && req.file) await spec.multipart.discard(req.file);
+        res.status(claim.stored.status).set({ ...claim.stored.headers, 'Idempotent-Replayed': 'true' }).json(claim.stored.body);
+        return;
+      }
       const reply = (await spec.handler(input)) as { body?: unknown; headers?: Record<string, string> } | undefined;
       const { status, schema } = spec.response;
       if (schema && this.checkResponses) checkResponseBody(schema, reply?.body, where);
+      if (claim) await this.idempotency.complete(claim, { fingerprint, status, body: reply?.body ?? null, headers: reply?.headers ?? {} });
       res.status(status);
       for (const [name, value] of Object.entries(reply?.headers ?? {})) res.setHeader(name, value);
       if (schema) res.json(reply?.body);
@@ -144,33 +183,68 @@ export class ApiRoutes {
     });
     if (spec.onError) this.router[spec.method](spec.path, ...handlers, spec.onError);
     else this.router[spec.method](spec.path, ...handlers);
-    this.registry.registerPath(this.toOpenApi(spec));
-  }
-
-  private toOpenApi<P extends AnyObject | undefined, Q extends AnyObject | undefined, B extends z.ZodType | undefined, F extends AnyObject | undefined, S extends z.ZodType | undefined, A extends boolean>(
-    spec: RouteSpec<P, Q, B, F, S, A>,
-  ): RouteConfig {
-    const { response, multipart } = spec;
-    const errors: Partial<Record<ErrorStatus, string>> = { ...spec.errors };
-    if (spec.auth) errors[401] ??= 'Missing, invalid or expired access token.';
-    if (spec.params || spec.query || spec.body || multipart) errors[400] ??= 'Invalid parameters.';
-    errors[429] ??= 'Too many requests.';
-    errors[503] ??= 'A dependency (Redis) is unreachable.';
-    const responses: RouteConfig['responses'] = {
-      [response.status]: {
-        description: response.description,
-        ...(response.headers ? { headers: Object.fromEntries(Object.entries(response.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) } : {}),
-        ...(response.schema ? { content: { 'application/json': { schema: response.schema } } } : {}),
-      },
-    };
-    for (const [status, description] of Object.entries(errors)) responses[status] = { description, content: { 'application/json': { schema: errorBodySchema } } };
+    const responses = successResponse(spec.response.status, spec.response.description, spec.response.headers, spec.response.schema ? { 'application/json': { schema: spec.response.schema } } : undefined);
     const body = spec.body
       ? { content: { 'application/json': { schema: spec.body } }, required: true }
-      : multipart
-        ? { content: { 'multipart/form-data': { schema: multipartBodySchema(multipart) } }, required: true }
+      : spec.multipart
+        ? { content: { 'multipart/form-data': { schema: multipartBodySchema(spec.multipart) } }, required: true }
         : undefined;
+    const errors: Partial<Record<ErrorStatus, string>> = { ...spec.errors };
+    if (spec.body || spec.multipart) errors[400] ??= 'Invalid parameters.';
+    if (spec.idempotent) {
+      errors[409] ??= `A request with this ${IDEMPOTENCY_HEADER} is still running.`;
+      errors[422] = `This ${IDEMPOTENCY_HEADER} was used for a different request.`;
+    }
+    const idempotencyHeader = spec.idempotent ? idempotencyHeaderSchema : undefined;
+    this.registry.registerPath(this.toOpenApi({ ...spec, errors }, spec.method, responses, body, idempotencyHeader));
+  }
+
+  /** A Server-Sent Events route (`text/event-stream`): validated and documented like the others, its handler writes the stream. */
+  addEventStream<
+    P extends AnyObject | undefined = undefined,
+    Q extends AnyObject | undefined = undefined,
+    A extends boolean = false,
+    H extends AnyObject | undefined = undefined,
+  >(spec: EventStreamSpec<P, Q, A, H>): void {
+    const handlers: RequestHandler[] = spec.auth ? [this.requireAuth] : [];
+    handlers.push(async (req, res) => {
+      const input = { ...this.parseRequest(spec, req), body: undefined, upload: undefined } as RouteInput<P, Q, undefined, undefined, A, H>;
+      await spec.handler(input, { req, res });
+    });
+    this.router.get(spec.path, ...handlers);
+    const stream = { 'text/event-stream': { schema: z.string().openapi({ description: 'Events: `id:`, `event:` (the type) and `data:` lines, `: heartbeat` comments.' }) } };
+    this.registry.registerPath(this.toOpenApi(spec, 'get', successResponse(200, spec.response.description, undefined, stream)));
+  }
+
+  /** Path, query, headers and caller of a request, validated (400 naming the field) and typed. */
+  private parseRequest<P extends AnyObject | undefined, Q extends AnyObject | undefined, A extends boolean, H extends AnyObject | undefined>(
+    spec: RequestSpec<P, Q, A, H>,
+    req: Request,
+  ) {
     return {
-      method: spec.method,
+      params: spec.params ? parseOr400(spec.params, req.params, 'path parameters') : undefined,
+      query: spec.query ? parseOr400(spec.query, req.query, 'query parameters') : undefined,
+      headers: spec.headers ? parseOr400(spec.headers, Object.fromEntries(Object.keys(spec.headers.shape).map((name) => [name, req.get(name)])), 'headers') : undefined,
+      user: spec.auth ? (req.user ?? throwUnauthorized()) : undefined,
+    };
+  }
+
+  private toOpenApi<P extends AnyObject | undefined, Q extends AnyObject | undefined, A extends boolean, H extends AnyObject | undefined>(
+    spec: RequestSpec<P, Q, A, H>,
+    method: RouteConfig['method'],
+    responses: RouteConfig['responses'],
+    body?: NonNullable<RouteConfig['request']>['body'],
+    extraHeaders?: AnyObject,
+  ): RouteConfig {
+    const errors: Partial<Record<ErrorStatus, string>> = { ...spec.errors };
+    if (spec.auth) errors[401] ??= 'Missing, invalid or expired access token.';
+    if (spec.params || spec.query || spec.headers || extraHeaders) errors[400] ??= 'Invalid parameters.';
+    errors[429] ??= 'Too many requests.';
+    errors[503] ??= 'A dependency (Redis) is unreachable.';
+    for (const [status, description] of Object.entries(errors)) responses[status] = { description, content: { 'application/json': { schema: errorBodySchema } } };
+    const headers = spec.headers && extraHeaders ? spec.headers.extend(extraHeaders.shape) : (spec.headers ?? extraHeaders);
+    return {
+      method,
       path: spec.path.replace(/:([A-Za-z_]+)/g, '{$1}'),
       summary: spec.summary,
       ...(spec.description ? { description: spec.description } : {}),
@@ -179,6 +253,7 @@ export class ApiRoutes {
       request: {
         ...(spec.params ? { params: spec.params } : {}),
         ...(spec.query ? { query: spec.query } : {}),
+        ...(headers ? { headers } : {}),
         ...(body ? { body } : {}),
       },
       responses,
@@ -197,6 +272,27 @@ export class ApiRoutes {
       servers: [{ url: '/' }],
     });
   }
+}
+
+/** The Idempotency-Key header as documented on idempotent routes (the claim middleware reads it before the body). */
+const idempotencyHeaderSchema = z.object({
+  [IDEMPOTENCY_HEADER]: z
+    .string()
+    .max(IDEMPOTENCY_KEY_MAX_LENGTH)
+    .optional()
+    .openapi({
+      description: `Up to ${IDEMPOTENCY_KEY_MAX_LENGTH} visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header \`Idempotent-Replayed: true\`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user.`,
+    }),
+});
+
+function successResponse(status: number, description: string, headers: Record<string, string> | undefined, content: Record<string, { schema: z.ZodType }> | undefined): RouteConfig['responses'] {
+  return {
+    [status]: {
+      description,
+      ...(headers ? { headers: Object.fromEntries(Object.entries(headers).map(([name, text]) => [name, { description: text, schema: { type: 'string' } }])) } : {}),
+      ...(content ? { content } : {}),
+    },
+  };
 }
 
 function throwUnauthorized(): never {

@@ -1,12 +1,10 @@
 import { z } from '../http/zod.js';
 import {
+  CLIENT_TAG_MAX_LENGTH,
+  clientTagSchema,
   detectedObjectSchema,
-  errorInfoSchema,
   frameResultSchema,
-  modelInfoSchema,
-  summarySchema,
-  videoInfoSchema,
-  videoOptionsSchema,
+  videoResourceSchema as sharedVideoResourceSchema,
   videoStatuses,
 } from '@video-detect/shared';
 
@@ -33,6 +31,11 @@ export const uploadFieldsSchema = z.object({
     .openapi({ type: 'number', example: '', description: 'Drop boxes scoring below this (0..1), e.g. 0.4. Default: the detector threshold.' }),
   classes: formField(labelList)
     .openapi({ type: 'string', example: '', description: 'Comma-separated labels to keep, e.g. "person,bottle". Default: all.' }),
+  client_tag: formField(clientTagSchema).openapi({
+    type: 'string',
+    example: '',
+    description: `Your own reference for this job (1..${CLIENT_TAG_MAX_LENGTH} characters, e.g. "camera-3/2024-05-01"): echoed in the resource and its events, and a filter of GET /videos and GET /events.`,
+  }),
 });
 
 export const videoIdParamsSchema = z.object({
@@ -44,7 +47,9 @@ const pageQuery = (defaultLimit: number, maxLimit: number) => ({
   limit: z.coerce.number().int().min(1).max(maxLimit).default(defaultLimit).openapi({ description: `Page size (1..${maxLimit}).` }),
 });
 
-export const listQuerySchema = z.object(pageQuery(20, 100));
+export const clientTagQuery = formField(clientTagSchema).openapi({ type: 'string', description: 'Only the videos uploaded with this `client_tag`.' });
+
+export const listQuerySchema = z.object({ ...pageQuery(20, 100), client_tag: clientTagQuery });
 
 export const detectionsQuerySchema = z.object({
   ...pageQuery(100, 1000),
@@ -56,31 +61,9 @@ export const detectionsQuerySchema = z.object({
 const detectedObject = z.object(detectedObjectSchema.shape).openapi('DetectedObject');
 export const frameSchema = z.object({ ...frameResultSchema.shape, objects: z.array(detectedObject) }).openapi('Frame');
 
-/** The video resource: the record's shared parts as they are stored, plus progress and links. */
-export const videoResourceSchema = z
-  .object({
-    id: z.string().uuid(),
-    status: z.enum(videoStatuses),
-    filename: z.string(),
-    size_bytes: z.number().int(),
-    created_at: z.string(),
-    started_at: z.string().nullable(),
-    completed_at: z.string().nullable(),
-    video: videoInfoSchema.nullable(),
-    options: videoOptionsSchema,
-    progress: z.object({
-      frames_total: z.number().int().nullable(),
-      frames_done: z.number().int(),
-      chunks_total: z.number().int().nullable(),
-      chunks_done: z.number().int(),
-    }),
-    model: modelInfoSchema.nullable(),
-    summary: summarySchema.nullable(),
-    error: errorInfoSchema.nullable(),
-    links: z.object({ self: z.string(), detections: z.string() }),
-  })
-  .openapi('Video');
-export type VideoResource = z.input<typeof videoResourceSchema>;
+/** The video resource (shared: status events and webhooks carry it too), named for the OpenAPI document. */
+export const videoResourceSchema = z.object(sharedVideoResourceSchema.shape).openapi('Video');
+export type { VideoResource } from '@video-detect/shared';
 
 export const videoListSchema = z
   .object({ items: z.array(videoResourceSchema), next_offset: z.number().int().nullable() })

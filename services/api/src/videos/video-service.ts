@@ -1,8 +1,11 @@
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   chunkLayoutOf,
+  FailureCode,
   JobName,
   probeVideo,
+  toVideoResource,
   UnreadableVideoError,
   VideoStatus,
   type FrameResult,
@@ -22,9 +25,14 @@ interface VideoList {
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export const videoPath = (id: string) => `/api/v1/videos/${id}`;
+/** How long a retry waits for the jobs of the stopped run to let go (a running chunk stops within about half a second). */
+const RETRY_WAIT_MS = 5000;
 
-/** Video logic behind the routes: ownership, upload acceptance, paging, deletion. */
+export { videoPath } from '@video-detect/shared';
+
+const isRunning = (status: VideoStatus) => status === VideoStatus.Queued || status === VideoStatus.Processing;
+
+/** Video logic behind the routes: ownership, upload acceptance, paging, cancelling, retrying, deletion. */
 export class VideoService {
   constructor(private readonly ctx: AppContext) {}
 
@@ -36,47 +44,35 @@ export class VideoService {
     return record;
   }
 
-  /** The caller's videos, newest first; index entries of expired records (RESULT_TTL_SECONDS) are dropped on the way. */
-  async list(ownerId: string, offset: number, limit: number): Promise<VideoList> {
-    const { ids, total } = await this.ctx.videos.listIds(ownerId, offset, limit);
+  async exists(videoId: string): Promise<boolean> {
+    return (await this.ctx.videos.getStatus(videoId)) !== null;
+  }
+
+  /** The caller's videos (with `clientTag` only, when given), newest first; index entries of expired records (RESULT_TTL_SECONDS) are dropped on the way. */
+  async list(ownerId: string, offset: number, limit: number, clientTag?: string): Promise<VideoList> {
+    const { ids, total } = await this.ctx.videos.listIds(ownerId, offset, limit, clientTag);
     const records = await this.ctx.videos.getMany(ids);
     const expired = ids.filter((_, i) => records[i] === null);
-    await Promise.all(expired.map((id) => this.ctx.videos.forgetIndexEntry(ownerId, id)));
+    await Promise.all(expired.map((id) => this.ctx.videos.forgetIndexEntry(ownerId, id, clientTag)));
     const items = await Promise.all(records.flatMap((record) => (record ? [this.toResource(record)] : [])));
     return { items, next_offset: offset + limit < total ? offset + limit : null };
   }
 
   async toResource(record: VideoRecord): Promise<VideoResource> {
-    const { framesDone, chunksDone } =
-      record.status === VideoStatus.Queued ? { framesDone: 0, chunksDone: 0 } : await this.ctx.videos.getProgress(record.id);
-    return {
-      id: record.id,
-      status: record.status,
-      filename: record.filename,
-      size_bytes: record.size_bytes,
-      created_at: record.created_at,
-      started_at: record.started_at,
-      completed_at: record.completed_at,
-      video: record.video,
-      options: record.options,
-      progress: {
-        frames_total: record.frames_total,
-        frames_done: framesDone,
-        chunks_total: record.chunks_total,
-        chunks_done: chunksDone,
-      },
-      model: record.model,
-      summary: record.summary,
-      error: record.error,
-      links: { self: videoPath(record.id), detections: `${videoPath(record.id)}/detections` },
-    };
+    const done = record.status === VideoStatus.Queued && record.chunks_total === null ? { framesDone: 0, chunksDone: 0 } : await this.ctx.videos.getProgress(record.id);
+    return toVideoResource(record, done);
   }
 
   /**
    * Accepts a stored upload: ffprobe must find a decodable video stream (else 415), then the
    * record is written and the `plan` job added with job id = video id.
    */
-  async accept(ownerId: string, file: { filename: string; originalname: string; size: number }, options: VideoOptions): Promise<VideoRecord> {
+  async accept(
+    ownerId: string,
+    file: { filename: string; originalname: string; size: number },
+    options: VideoOptions,
+    clientTag: string | null,
+  ): Promise<VideoRecord> {
     const id = path.parse(file.filename).name;
     let probed;
     try {
@@ -91,6 +87,7 @@ export class VideoService {
       owner_id: ownerId,
       status: VideoStatus.Queued,
       filename: path.basename(file.originalname).slice(0, 255),
+      client_tag: clientTag,
       file: file.filename,
       size_bytes: file.size,
       created_at: new Date().toISOString(),
@@ -118,7 +115,7 @@ export class VideoService {
 
   async detectionsPage(record: VideoRecord, offset: number, limit: number, filter: ObjectFilter): Promise<DetectionsPage> {
     const base = { video_id: record.id, status: record.status };
-    const stillRunning = record.status === VideoStatus.Queued || record.status === VideoStatus.Processing;
+    const stillRunning = isRunning(record.status);
     const layout = chunkLayoutOf(record);
     if (!layout) return { ...base, frames: [], next_offset: stillRunning ? offset : null };
     const slices = planPage(layout, offset, limit);
@@ -138,18 +135,65 @@ export class VideoService {
     return { ...base, frames, next_offset: nextOffset };
   }
 
+  /**
+   * Stops a queued or processing video and keeps it: status `cancelled`, the results stored so
+   * far stay readable (a retry runs only the rest). Cancelling a cancelled video answers it as it
+   * is; a completed or failed one is 409.
+   */
+  async cancel(record: VideoRecord): Promise<VideoRecord> {
+    if (record.status === VideoStatus.Cancelled) return record;
+    if (!isRunning(record.status)) throw new HttpError(409, 'video_not_running', `The video is already ${record.status}: there is nothing to cancel.`);
+    await this.stopWork(record);
+    return (await this.ctx.videos.get(record.id)) ?? record;
+  }
+
+  /**
+   * Runs a failed or cancelled video again: only the chunks without a stored result are detected,
+   * then everything is merged. 409 for a video in any other status, or while a job of its stopped
+   * run still holds on (for longer than RETRY_WAIT_MS).
+   */
+  async retry(record: VideoRecord): Promise<VideoRecord> {
+    if (record.status !== VideoStatus.Failed && record.status !== VideoStatus.Cancelled) {
+      throw new HttpError(409, 'video_not_retryable', `Only a failed or cancelled video can be retried; this one is ${record.status}.`);
+    }
+    // Job ids come from the video, so the finished jobs of the last run must go before new ones can be added.
+    for (const deadline = Date.now() + RETRY_WAIT_MS; !(await this.removeJobs(record)); await sleep(100)) {
+      if (Date.now() > deadline) throw new HttpError(409, 'video_busy', 'A job of the stopped run is still finishing; retry in a few seconds.');
+    }
+    if (!(await this.ctx.videos.requeue(record))) throw new HttpError(409, 'video_not_retryable', 'The video changed status meanwhile; read it again.');
+    try {
+      await this.ctx.jobs.add(JobName.Plan, { videoId: record.id });
+    } catch (err) {
+      const message = `could not queue the retry: ${err instanceof Error ? err.message : String(err)}`;
+      await this.ctx.videos.finish(record.id, { status: VideoStatus.Failed, error: { code: FailureCode.PlanFailed, message } }).catch(() => false);
+      throw err;
+    }
+    return (await this.ctx.videos.get(record.id)) ?? record;
+  }
+
   /** Stops remaining work, then removes the record, results and file. */
   async delete(record: VideoRecord): Promise<void> {
-    // Detectors check the status between frames: a running chunk stops and writes nothing.
-    await this.ctx.videos.finish(record.id, { status: VideoStatus.Cancelled });
-    const { jobs } = this.ctx;
-    const videoId = record.id;
-    // remove() answers 0 for a job that is running (locked); that one sees the cancellation and stops.
-    await jobs.remove(JobName.Plan, { videoId });
-    const chunks = record.chunks_total ?? (await this.ctx.videos.get(videoId))?.chunks_total ?? 0;
-    for (let chunkIndex = 0; chunkIndex < chunks; chunkIndex++) await jobs.remove(JobName.Detect, { videoId, chunkIndex });
-    await jobs.remove(JobName.Merge, { videoId }, { removeChildren: true });
+    await this.stopWork(record);
+    const chunks = record.chunks_total ?? (await this.ctx.videos.get(record.id))?.chunks_total ?? 0;
     await this.ctx.videos.delete({ ...record, chunks_total: chunks });
     await this.ctx.uploads.remove(record.file);
+  }
+
+  /** Ends the video as cancelled and removes its waiting jobs; a running chunk sees the status between frames and stops, writing nothing. */
+  private async stopWork(record: VideoRecord): Promise<void> {
+    await this.ctx.videos.finish(record.id, { status: VideoStatus.Cancelled });
+    await this.removeJobs(record);
+  }
+
+  /** Removes every job of the video (waiting or finished); false while one of them is still running. */
+  private async removeJobs(record: VideoRecord): Promise<boolean> {
+    const { jobs } = this.ctx;
+    const videoId = record.id;
+    const outcomes = [await jobs.removeUnlessRunning(JobName.Plan, { videoId })];
+    // The plan may have just stored how many chunks there are.
+    const chunks = record.chunks_total ?? (await this.ctx.videos.get(videoId))?.chunks_total ?? 0;
+    for (let chunkIndex = 0; chunkIndex < chunks; chunkIndex++) outcomes.push(await jobs.removeUnlessRunning(JobName.Detect, { videoId, chunkIndex }));
+    outcomes.push(await jobs.removeUnlessRunning(JobName.Merge, { videoId }));
+    return !outcomes.includes('running');
   }
 }

@@ -23,20 +23,24 @@ export function registerVideoRoutes(routes: ApiRoutes, ctx: AppContext, uploadRa
     method: 'post',
     path: '/api/v1/videos',
     summary: 'Upload a video for detection',
-    description: 'The file is stored, checked with ffprobe and queued. Poll the returned resource until `status` is `completed`.',
+    description:
+      'The file is stored, checked with ffprobe and queued. Follow it with GET /videos/{id}/events (Server-Sent Events), a webhook, or by polling the returned resource until `status` is `completed`. Send an `Idempotency-Key` to make a retried upload safe: the same key and file answer the first response and store nothing.',
     tags: ['videos'],
     auth: true,
-    multipart: { fields: uploadFieldsSchema, file: { field: UPLOAD_FIELD, description: 'The video file.' }, component: 'VideoUpload' },
+    multipart: {
+      fields: uploadFieldsSchema,
+      file: { field: UPLOAD_FIELD, description: 'The video file.' },
+      component: 'VideoUpload',
+      discard: (file) => ctx.uploads.remove(file.filename),
+    },
+    idempotent: true,
     middleware: [uploadRateLimit, ...upload.receive],
     onError: upload.removeOnError,
     response: { status: 202, description: 'Accepted and queued.', schema: videoResourceSchema, headers: { Location: 'URL of the video resource.' } },
     errors: { 413: 'The file is over the upload size limit.', 415: 'Not a decodable video.' },
     handler: async ({ user, upload: { file, fields } }) => {
-      const record = await service.accept(user.id, file, {
-        sample_fps: fields.sample_fps ?? null,
-        min_score: fields.min_score ?? null,
-        classes: fields.classes ?? null,
-      });
+      const options = { sample_fps: fields.sample_fps ?? null, min_score: fields.min_score ?? null, classes: fields.classes ?? null };
+      const record = await service.accept(user.id, file, options, fields.client_tag ?? null);
       const base = ctx.config.api.publicBaseUrl?.replace(/\/$/, '') ?? '';
       return { body: await service.toResource(record), headers: { Location: `${base}${videoPath(record.id)}` } };
     },
@@ -50,7 +54,7 @@ export function registerVideoRoutes(routes: ApiRoutes, ctx: AppContext, uploadRa
     auth: true,
     query: listQuerySchema,
     response: { status: 200, description: 'A page of videos.', schema: videoListSchema },
-    handler: async ({ user, query }) => ({ body: await service.list(user.id, query.offset, query.limit) }),
+    handler: async ({ user, query }) => ({ body: await service.list(user.id, query.offset, query.limit, query.client_tag) }),
   });
 
   routes.add({
@@ -82,6 +86,36 @@ export function registerVideoRoutes(routes: ApiRoutes, ctx: AppContext, uploadRa
       const filter = { classes: query.class ? new Set(query.class) : null, minScore: query.min_score ?? null };
       return { body: await service.detectionsPage(record, query.offset, query.limit, filter) };
     },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/v1/videos/:id/cancel',
+    summary: 'Cancel a video: stop its work, keep it and the results found so far',
+    description:
+      'Queued and running work stops (a running chunk within about half a second, writing nothing); the video becomes `cancelled` and stays readable, its detections so far included, until deleted. POST …/retry runs the rest. Cancelling a cancelled video answers it unchanged.',
+    tags: ['videos'],
+    auth: true,
+    idempotent: true,
+    params: videoIdParamsSchema,
+    response: { status: 202, description: 'Cancelled.', schema: videoResourceSchema },
+    errors: { 404: notFound, 409: 'The video already completed or failed.' },
+    handler: async ({ user, params }) => ({ body: await service.toResource(await service.cancel(await service.getOwned(user.id, params.id))) }),
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/v1/videos/:id/retry',
+    summary: 'Retry a failed or cancelled video: only the chunks without results run, then the merge',
+    description:
+      'The video is queued again and cut into the same chunks as before; the chunks whose detections are stored are kept, the others are detected, and the merge checks the whole video again.',
+    tags: ['videos'],
+    auth: true,
+    idempotent: true,
+    params: videoIdParamsSchema,
+    response: { status: 202, description: 'Queued again.', schema: videoResourceSchema },
+    errors: { 404: notFound, 409: 'The video is not failed or cancelled, or its stopped run is still finishing (retry in a few seconds).' },
+    handler: async ({ user, params }) => ({ body: await service.toResource(await service.retry(await service.getOwned(user.id, params.id))) }),
   });
 
   routes.add({
