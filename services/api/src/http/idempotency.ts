@@ -62,6 +62,15 @@ export async function requestFingerprint(req: Request): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Reads what is left of the request body and drops it. */
+function discardBody(req: Request): Promise<void> {
+  if (req.complete) return Promise.resolve();
+  return new Promise((resolve) => {
+    req.once('end', resolve).once('close', resolve).once('error', resolve);
+    req.resume();
+  });
+}
+
 export const idempotencyClaimOf = (res: Response): IdempotencyClaim | undefined => (res.locals as { idempotency?: IdempotencyClaim }).idempotency;
 
 /**
@@ -77,11 +86,21 @@ export class Idempotency {
     private readonly ttlSeconds: number,
   ) {}
 
-  /** Runs after auth and before the body is read, so a duplicate in flight is answered 409 without receiving its upload. */
+  /**
+   * Runs after auth and before the body is parsed. A refused request (a bad key, 409) is answered
+   * once its body has been read and dropped: many clients (Node's, Python's requests) report a
+   * broken pipe instead of the answer when the server answers while they are still uploading.
+   */
   readonly claim: RequestHandler = (req, res, next) => {
     const raw = req.get(IDEMPOTENCY_HEADER);
     if (raw === undefined || !req.user) return next();
-    this.claimKey(req.user.id, parseIdempotencyKey(raw), res).then(() => next(), next);
+    const userId = req.user.id;
+    Promise.resolve()
+      .then(() => this.claimKey(userId, parseIdempotencyKey(raw), res))
+      .then(
+        () => next(),
+        (err: unknown) => void discardBody(req).then(() => next(err)),
+      );
   };
 
   /** Stores the response of the request that held the key (only while it still holds it). */
