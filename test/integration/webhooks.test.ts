@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
 import { createLogger, VideoStatus, type DeliveryAttempt } from '@video-detect/shared';
 import { startProcessor, type RunningProcessor } from '../../services/processor/src/index.js';
 import { assertError, startTestApi, type TestApi } from '../helpers/api-client.js';
+import { repoRoot } from '../helpers/test-env.js';
 import { queuedRecord } from '../helpers/video-records.js';
 import { WebhookReceiver, type ReceivedRequest } from '../helpers/webhook-receiver.js';
 
@@ -14,6 +18,32 @@ const silent = createLogger('test', 'silent');
 function verify(secret: string, request: ReceivedRequest): { type: string; timestamp: string; data: Record<string, unknown> } {
   const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)]));
   return new Webhook(secret).verify(request.body, headers) as { type: string; timestamp: string; data: Record<string, unknown> };
+}
+
+/** A fenced block of docs/integrations.md by its info string (```js verify-webhook). */
+function docsSnippet(info: string): string {
+  const docs = readFileSync(path.join(repoRoot, 'docs/integrations.md'), 'utf8');
+  const block = new RegExp('```' + info + '\\n([\\s\\S]*?)```').exec(docs)?.[1];
+  assert.ok(block, `docs/integrations.md has a \`\`\`${info} block`);
+  return block;
+}
+
+/** Runs the docs' Node and Python verification snippets, as written, on one delivery; what each printed, or why it refused. */
+function verifyWithDocsSnippets(secret: string, request: ReceivedRequest): { node: string; python: string } {
+  const input = JSON.stringify({ secret, body: request.body, headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)])) });
+  const node = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `${docsSnippet('js verify-webhook')}\nimport { readFileSync } from 'node:fs';\nconst i = JSON.parse(readFileSync(0, 'utf8'));\ntry { console.log(verifyWebhook(i.secret, i.body, i.headers).type); } catch (e) { console.log('refused: ' + e.message); }`],
+    { cwd: repoRoot, input, encoding: 'utf8' },
+  );
+  const python = spawnSync(
+    'python3',
+    ['-c', `${docsSnippet('python verify-webhook')}\nimport sys\ni = json.load(sys.stdin)\ntry:\n    print(verify_webhook(i["secret"], i["body"].encode(), i["headers"])["type"])\nexcept ValueError as e:\n    print("refused: " + str(e))`],
+    { input, encoding: 'utf8' },
+  );
+  assert.equal(node.status, 0, node.stderr);
+  assert.equal(python.status, 0, python.stderr);
+  return { node: node.stdout.trim(), python: python.stdout.trim() };
 }
 
 /**
@@ -214,7 +244,7 @@ describe('webhooks', () => {
     assert.deepEqual([enabled.status, enabled.disabled_reason, enabled.failing_since], ['enabled', null, null]);
   });
 
-  it('sends a test event; after a secret rotation deliveries verify with the new secret and, for a while, the old one', async () => {
+  it("sends a test event (docs/integrations.md's Node and Python snippets verify it, and refuse it tampered); after a secret rotation deliveries verify with the new secret and, for a while, the old one", async () => {
     const hook = await register('/test', ['video.completed']);
     const sent = (await api.http().post(`/api/v1/webhooks/${hook.id}/test`).set('authorization', auth).expect(202)).body;
     assert.equal(sent.event_type, 'webhook.test');
@@ -222,6 +252,10 @@ describe('webhooks', () => {
     const test = receiver.requestsTo('/test')[0]!;
     assert.equal(test.headers['webhook-id'], sent.message_id);
     assert.deepEqual(verify(hook.secret, test).data.webhook_id, hook.id);
+
+    assert.deepEqual(verifyWithDocsSnippets(hook.secret, test), { node: 'webhook.test', python: 'webhook.test' }, "docs/integrations.md's snippets verify it");
+    const tampered = { ...test, body: test.body.replace('webhook.test', 'webhook.tEst') };
+    assert.deepEqual(verifyWithDocsSnippets(hook.secret, tampered), { node: 'refused: No matching signature found', python: 'refused: no matching signature' });
 
     const rotated = (await api.http().post(`/api/v1/webhooks/${hook.id}/rotate-secret`).set('authorization', auth).expect(200)).body;
     assert.notEqual(rotated.secret, hook.secret);
@@ -231,5 +265,6 @@ describe('webhooks', () => {
     assert.equal(String(afterRotation.headers['webhook-signature']).split(' ').length, 2);
     assert.equal(verify(rotated.secret, afterRotation).type, 'webhook.test');
     assert.equal(verify(hook.secret, afterRotation).type, 'webhook.test');
+    assert.deepEqual(verifyWithDocsSnippets(rotated.secret, afterRotation), { node: 'webhook.test', python: 'webhook.test' });
   });
 });
