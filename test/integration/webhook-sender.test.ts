@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WebhookSender } from '../../services/processor/src/webhooks/webhook-sender.js';
+import { ADDRESS_REFUSED, WebhookSender } from '../../services/processor/src/webhooks/webhook-sender.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const sender = (allowedAddresses: string[], timeoutMs = 2000) => new WebhookSender({ allowedAddresses, timeoutMs, userAgent: 'test' });
@@ -27,7 +27,7 @@ describe('webhook sender: address checks at connection time', () => {
       const outcome = await strict.send(receiver.url('/hook', host), {}, '{}');
       assert.equal(outcome.ok, false, host);
       assert.equal(outcome.statusCode, null);
-      assert.match(outcome.error ?? '', /is not allowed\. Because, It is private IP address/, host);
+      assert.equal(outcome.error, ADDRESS_REFUSED, host);
     }
     assert.equal(receiver.requestsTo('/hook').length, 0, 'nothing reached the receiver');
     strict.close();
@@ -46,7 +46,7 @@ describe('webhook sender: address checks at connection time', () => {
     const started = Date.now();
     const outcome = await strict.send('http://169.254.169.254/latest/meta-data/', {}, '{}');
     assert.equal(outcome.ok, false);
-    assert.match(outcome.error ?? '', /169\.254\.169\.254.*is not allowed/);
+    assert.equal(outcome.error, ADDRESS_REFUSED);
     assert.ok(Date.now() - started < 1000, 'refused at once, not after a connection timeout');
     strict.close();
   });

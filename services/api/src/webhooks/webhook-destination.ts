@@ -30,9 +30,9 @@ export async function checkWebhookDestination(url: string, allowList: readonly s
       clearTimeout(timer);
     }
   }
-  const refused = addresses.find((address) => !isAddressAllowed(address, allowList));
-  if (refused !== undefined) {
-    const what = literal ? `"${host}" is` : `"${host}" resolves to ${refused},`;
+  if (addresses.some((address) => !isAddressAllowed(address, allowList))) {
+    // Which address a name resolves to is not said: that would let users map internal DNS.
+    const what = literal ? `"${host}" is` : `"${host}" resolves to`;
     throw badUrl(`${what} a loopback, private, link-local or reserved address, which webhooks may not reach (an operator can allow it with WEBHOOK_ALLOWED_ADDRESSES)`);
   }
 }

@@ -1,7 +1,13 @@
+import { lookup as dnsLookup } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
-import { normalizeAllowList } from '@video-detect/shared';
+import { isAddressAllowed, normalizeAllowList } from '@video-detect/shared';
+
+/** What the delivery log says for a refused address: never the address itself (that would tell a user how internal names resolve). */
+export const ADDRESS_REFUSED =
+  'refused: the receiver resolves to a loopback, private, link-local or reserved address, which WEBHOOK_ALLOWED_ADDRESSES does not allow';
 
 export interface SendOutcome {
   /** The receiver answered 2xx. */
@@ -41,6 +47,18 @@ export class WebhookSender {
     const started = performance.now();
     const target = new URL(url);
     const secure = target.protocol === 'https:';
+    // The addresses the host resolved to (the agent checks them): a failure is told apart by our own rule, not its message.
+    const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+    const resolved: string[] = isIP(host) ? [host] : [];
+    const lookup: LookupFunction = (hostname, options, callback) =>
+      dnsLookup(hostname, options, (err, address, family) => {
+        resolved.push(...(typeof address === 'string' ? [address] : (address ?? []).map((a) => a.address)));
+        callback(err, address, family);
+      });
+    const describe = (err: Error) => {
+      if (resolved.some((address) => !isAddressAllowed(address, this.options.allowedAddresses))) return ADDRESS_REFUSED;
+      return err.name === 'AbortError' || err.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : err.message;
+    };
     return new Promise((resolve) => {
       let settled = false;
       const settle = (statusCode: number | null, error: string | null) => {
@@ -61,11 +79,12 @@ export class WebhookSender {
           method: 'POST',
           agent: secure ? this.httpsAgent : this.httpAgent,
           headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': this.options.userAgent },
+          lookup,
           signal: AbortSignal.timeout(this.options.timeoutMs),
         },
         onResponse,
       );
-      req.on('error', (err) => settle(null, err.name === 'AbortError' || err.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : err.message));
+      req.on('error', (err) => settle(null, describe(err)));
       req.end(body);
     });
   }
