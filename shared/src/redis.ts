@@ -18,3 +18,14 @@ export function createRedis(url: string, role: RedisRole, extra: RedisOptions = 
         };
   return new Redis(url, { ...options, ...extra });
 }
+
+/** HGETALL of several keys in one round trip (a missing key reads as `{}`). */
+export async function readHashes(redis: Redis, keys: string[]): Promise<Array<Record<string, string>>> {
+  if (keys.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.hgetall(key);
+  return ((await pipeline.exec()) ?? []).map(([err, hash]) => {
+    if (err) throw err;
+    return hash as Record<string, string>;
+  });
+}

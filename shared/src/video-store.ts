@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { EventLog, PUBLISH_LUA, type NewEvent } from './event-log.js';
 import { statusEventType } from './events.js';
 import { redisKeys, type RedisKeys } from './keys.js';
+import { readHashes } from './redis.js';
 import { fromVideoHash, toVideoHash, VideoStatus, type ErrorInfo, type ModelInfo, type Summary, type VideoRecord } from './video-record.js';
 import { toVideoResource } from './video-resource.js';
 import { progressScript, requeueScript, saveChunkScript, transitionScript, updateIfScript } from './video-scripts.js';
@@ -91,14 +92,7 @@ export class VideoStore {
   }
 
   async getMany(videoIds: string[]): Promise<Array<VideoRecord | null>> {
-    if (videoIds.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of videoIds) pipeline.hgetall(this.keys.video(id));
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([err, hash]) => {
-      if (err) throw err;
-      return fromVideoHash(hash as Record<string, string>);
-    });
+    return (await readHashes(this.redis, videoIds.map((id) => this.keys.video(id)))).map(fromVideoHash);
   }
 
   /** Drops an index entry whose record expired (RESULT_TTL_SECONDS). */

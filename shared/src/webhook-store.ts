@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from './config.js';
 import { redisKeys, type RedisKeys } from './keys.js';
+import { readHashes } from './redis.js';
 import { updateIfScript } from './video-scripts.js';
 
 /** A user's webhook endpoint as stored (hash `vd:webhook:<id>`). */
@@ -84,15 +85,7 @@ export class WebhookStore {
   /** The owner's endpoints, oldest first. */
   async list(ownerId: string): Promise<WebhookEndpoint[]> {
     const ids = await this.redis.zrange(this.keys.userWebhooks(ownerId), 0, -1);
-    if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.keys.webhook(id));
-    const results = (await pipeline.exec()) ?? [];
-    return results.flatMap(([err, hash]) => {
-      if (err) throw err;
-      const endpoint = fromHash(hash as Record<string, string>);
-      return endpoint ? [endpoint] : [];
-    });
+    return (await readHashes(this.redis, ids.map((id) => this.keys.webhook(id)))).flatMap((hash) => fromHash(hash) ?? []);
   }
 
   /** The owner's enabled endpoints that subscribe to `type`. */
