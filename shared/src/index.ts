@@ -21,3 +21,5 @@ export * from './bull.js';
 export * from './chunk-layout.js';
 export * from './service-command.js';
 export * from './worker-status.js';
+export * from './tracking.js';
+export * from './analysis.js';
