@@ -5,8 +5,6 @@ import { TrackStats } from './track-stats.js';
 
 /** Least IoU for the second stage (low-score boxes to tracks seen in the previous frame), as ByteTrack. */
 const SECOND_STAGE_IOU = 0.5;
-/** Least fused IoU for a tentative track's next box, as ByteTrack's unconfirmed matching. */
-const TENTATIVE_IOU = 0.3;
 
 type TrackStatus = 'tentative' | 'tracked' | 'lost' | 'ended';
 
@@ -92,7 +90,7 @@ export class ByteTracker {
     for (const tr of second.tracks) tr.status = 'lost';
     // 3. Remaining high-score boxes to tentative tracks; a tentative track missed once dies.
     const tentative = this.tracks.filter((tr) => tr.status === 'tentative');
-    const third = associate(tentative, frame.objects, first.objects, 1 - TENTATIVE_IOU, true);
+    const third = associate(tentative, frame.objects, first.objects, 1 - match_iou, true);
     for (const [tr, i] of third.matches) {
       match(tr, i);
       if (tr.hits >= min_hits) this.confirm(tr);
