@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { trackerSettingsInputSchema, trackerSettingsSchema } from './tracking.js';
+import { DEFAULT_TRACKER_SETTINGS, trackerSettingsInputSchema, trackerSettingsSchema, type TrackerSettings } from './tracking.js';
 
 /** Limits of one analysis (docs/tracking.md); a request over them is refused with 400 naming the field. */
 export const ANALYSIS_LIMITS = { lines: 16, zones: 16, polygonPoints: 64, nameLength: 64 } as const;
@@ -66,6 +67,21 @@ export const analysisRequestSchema = z
     uniqueNames(a.zones, ctx, 'zones');
   });
 export type AnalysisRequest = z.infer<typeof analysisRequestSchema>;
+
+/**
+ * The settings an analysis runs with: what the request gives, the rest from the defaults and (the
+ * tracker) from the video's own settings. An error names the field (`tracker.low_score`).
+ */
+export function resolveAnalysisSettings(request: AnalysisRequest, videoTracker: TrackerSettings | null) {
+  return analysisSettingsSchema.safeParse({
+    lines: request.lines,
+    zones: request.zones,
+    anchor: request.anchor ?? DEFAULT_COUNTING.anchor,
+    debounce: request.debounce ?? DEFAULT_COUNTING.debounce,
+    tolerance: request.tolerance ?? DEFAULT_COUNTING.tolerance,
+    tracker: { ...(videoTracker ?? DEFAULT_TRACKER_SETTINGS), ...request.tracker },
+  });
+}
 
 export const DEFAULT_COUNTING = { anchor: 'bottom_center', debounce: 0.3, tolerance: 0.01 } as const satisfies Partial<Record<keyof typeof countingShape, unknown>>;
 
@@ -134,6 +150,11 @@ export const analysisRecordSchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
 });
 export type AnalysisRecord = z.infer<typeof analysisRecordSchema>;
+
+/** A new analysis, queued. */
+export function newAnalysisRecord(videoId: string, settings: AnalysisSettings): AnalysisRecord {
+  return { id: randomUUID(), video_id: videoId, status: AnalysisStatus.Queued, created_at: new Date().toISOString(), completed_at: null, settings, results: null, error: null };
+}
 
 /** Shoelace formula: the polygon's area (any winding), in the units of its points squared. */
 export function polygonArea(polygon: readonly Point[]): number {

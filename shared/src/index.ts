@@ -23,3 +23,6 @@ export * from './service-command.js';
 export * from './worker-status.js';
 export * from './tracking.js';
 export * from './analysis.js';
+export * from './chunk-reader.js';
+export * from './track-store.js';
+export * from './analysis-store.js';
