@@ -15,6 +15,7 @@ import {
   type AnalysisSettings,
   type VideoRecord,
 } from '@video-detect/shared';
+import type { AnalysisResource } from '../../services/api/src/analyses/analysis-schemas.js';
 import { startProcessor, type RunningProcessor } from '../../services/processor/src/index.js';
 import { assertError, startTestApi, type TestApi } from '../helpers/api-client.js';
 import { renderScene, straightWalker, type Walker } from '../helpers/synthetic-scene.js';
@@ -71,10 +72,11 @@ describe('tracks, segments, timeline and analyses over stored detections', () =>
   }
 
   const get = (path: string, who = alice) => api.http().get(path).set('authorization', who);
-  async function analysisDone(videoId: string, analysisId: string) {
+  /** The analysis once it has ended (its resource as the API answers it). */
+  async function analysisDone(videoId: string, analysisId: string): Promise<AnalysisResource> {
     for (const deadline = Date.now() + 30_000; ; await sleep(50)) {
       const res = await get(`/api/v1/videos/${videoId}/analyses/${analysisId}`).expect(200);
-      if (res.body.status === 'completed' || res.body.status === 'failed') return res.body;
+      if (res.body.status === 'completed' || res.body.status === 'failed') return res.body as AnalysisResource;
       assert.ok(Date.now() < deadline, `analysis still ${res.body.status}`);
     }
   }
@@ -174,6 +176,7 @@ describe('tracks, segments, timeline and analyses over stored detections', () =>
     const atUpload = await analysisDone(tracked, list.items[0].id);
     assert.equal(atUpload.status, 'completed', JSON.stringify(atUpload.error));
     const [line] = atUpload.lines;
+    assert.ok(line?.crossings);
     assert.deepEqual(line.points_px, [[500, 0], [500, 500]]);
     assert.deepEqual(line.counts, { person: { in: 1, out: 1 } });
     assert.deepEqual(line.crossings.map((c: { track_id: number; direction: string; timestamp: number }) => [c.track_id, c.direction, c.timestamp]), [
@@ -181,6 +184,7 @@ describe('tracks, segments, timeline and analyses over stored detections', () =>
       [3, 'out', 11.1],
     ]);
     const [zone] = atUpload.zones;
+    assert.ok(zone);
     assert.deepEqual(zone.counts, { car: { entries: 1, exits: 0 } });
     assert.deepEqual(zone.visits, [{ track_id: 2, label: 'car', enter: 5, exit: 12, dwell: 7, exited: false }]);
     assert.deepEqual(zone.occupancy, [{ timestamp: 5, objects: 1 }, { timestamp: 12, objects: 0 }]);
@@ -197,7 +201,7 @@ describe('tracks, segments, timeline and analyses over stored detections', () =>
     assert.equal(res.body.tracker.max_gap, DEFAULT_TRACKER_SETTINGS.max_gap, 'the rest from the video');
     const again = await analysisDone(tracked, res.body.id);
     assert.equal(again.status, 'completed');
-    assert.deepEqual(again.lines[0].counts, {}, 'nobody crosses y = 250 with the box centre');
+    assert.deepEqual(again.lines[0]?.counts, {}, 'nobody crosses y = 250 with the box centre');
     assert.equal((await get(`/api/v1/videos/${tracked}/analyses`).expect(200)).body.items.length, 2);
   });
 
@@ -245,7 +249,7 @@ describe('tracks, segments, timeline and analyses over stored detections', () =>
     assert.deepEqual(page.frames[0].objects.map((o: { track_id: number | null }) => o.track_id), [null]);
     for (const path of ['tracks', 'segments', 'timeline']) assertError((await get(`/api/v1/videos/${untracked}/${path}`).expect(409)).body, 'tracking_off');
     const res = await api.http().post(`/api/v1/videos/${untracked}/analyses`).set('authorization', alice).send({ lines: [door] }).expect(202);
-    assert.deepEqual((await analysisDone(untracked, res.body.id)).lines[0].counts, { person: { in: 1, out: 1 } });
+    assert.deepEqual((await analysisDone(untracked, res.body.id)).lines[0]?.counts, { person: { in: 1, out: 1 } });
   });
 
   it('takes tracking settings and an analysis at upload; refuses bad ones with 400 naming the field and keeps no file', async () => {
