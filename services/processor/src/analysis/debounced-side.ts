@@ -46,7 +46,8 @@ export class DebouncedSide {
       return null;
     }
     if (this.pending?.side !== side) this.pending = { side, index, timestamp, at };
-    if (timestamp - this.pending.timestamp < this.debounce) return null;
+    // The epsilon: 19.4 - 19.1 is 0.29999… in floating point, and three 0.1 s steps are 0.3 s.
+    if (timestamp - this.pending.timestamp < this.debounce - 1e-9) return null;
     const change: SideChange = { from: this.side, to: side, index: this.pending.index, timestamp: this.pending.timestamp, before: this.lastClear ?? this.pending.at, after: this.pending.at };
     this.side = side;
     this.lastClear = at;
