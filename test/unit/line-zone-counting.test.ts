@@ -78,6 +78,15 @@ describe('line counting', () => {
     }
   });
 
+  it('counts a move seen on the new side for exactly the debounce (0.3 s at 10 fps: four frames), not one seen for less', async () => {
+    // 200 px/s: on the line at 1 s, clear of the 11 px band from 1.1 s (x = 520); gone after `until`.
+    const leaving = (until: number) => straightWalker([300, feet(300)], [1300, feet(300)], 0, 5, { to: until });
+    const seen = await count([leaving(1.4)], { fps: 10, duration: 2 }, { lines: [vertical], debounce: 0.3 });
+    assert.deepEqual(seen.lines[0]?.counts, { person: { in: 1, out: 0 } }, '1.1, 1.2, 1.3, 1.4 s: 0.3 s');
+    const brief = await count([leaving(1.3)], { fps: 10, duration: 2 }, { lines: [vertical], debounce: 0.3 });
+    assert.deepEqual(brief.lines[0]?.counts, {}, '1.1 to 1.3 s: 0.2 s');
+  });
+
   it("labels a crossing with its track's majority label", async () => {
     const car = straightWalker([100, feet(300)], [900, feet(300)], 0, 4, { label: 'car', labelAt: (t) => (t > 1.9 && t < 2.3 ? 'truck' : 'car') });
     const { lines } = await count([car], { fps: 10, duration: 4 }, { lines: [vertical] });
