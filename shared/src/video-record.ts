@@ -78,11 +78,12 @@ export interface VideoRecord {
 }
 
 type JsonField = 'video' | 'options' | 'model' | 'summary' | 'error';
+type NumberField = 'size_bytes' | 'frames_total' | 'chunks_total' | 'chunk_frames';
 
+/** No sampling, no filters, no tracking: what a record without options (and a test's fixture) holds. */
+export const NO_OPTIONS: VideoOptions = { sample_fps: null, min_score: null, classes: null, tracking: false, tracker: null };
 /** Options as stored: videos uploaded before tracking existed were not tracked. */
 const storedOptionsSchema = z.preprocess((v) => ({ tracking: false, tracker: null, ...(v as object) }), videoOptionsSchema);
-export const NO_OPTIONS: VideoOptions = { sample_fps: null, min_score: null, classes: null, tracking: false, tracker: null };
-type NumberField = 'size_bytes' | 'frames_total' | 'chunks_total' | 'chunk_frames';
 
 /** Flattens a (partial) record into hash fields; null clears to the empty string. */
 export function toVideoHash(record: Partial<VideoRecord>): Record<string, string> {
