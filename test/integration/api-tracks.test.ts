@@ -281,6 +281,17 @@ describe('tracks, segments, timeline and analyses over stored detections', () =>
     assert.equal((await get('/api/v1/videos?limit=100').expect(200)).body.items.length, videos, 'no video recorded');
   });
 
+  it('marks an analysis failed when its job fails for good, and leaves the video completed', async () => {
+    const id = await storedVideo({ tracking: true });
+    await api.ctx.redis.del(api.ctx.keys.chunkResult(id, 2));
+    const res = await api.http().post(`/api/v1/videos/${id}/analyses`).set('authorization', alice).send({ lines: [door] }).expect(202);
+    const failed = await analysisDone(id, res.body.id);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.error?.code, 'incomplete_results');
+    assert.match(failed.error?.message ?? '', /chunk 2 has no stored result/);
+    assert.equal((await get(`/api/v1/videos/${id}`).expect(200)).body.status, 'completed');
+  });
+
   it('deletes a video with its tracks and analyses', async () => {
     const id = await storedVideo({ tracking: true });
     await api.http().post(`/api/v1/videos/${id}/analyses`).set('authorization', alice).send({ lines: [door] }).expect(202);
