@@ -26,6 +26,10 @@ export const FailureCode = {
   PlanFailed: 'processing_failed',
   /** The merge failed for good with an error that was worth retrying. */
   MergeFailed: 'merge_failed',
+  /** Tracking failed for good with an error that was worth retrying. */
+  TrackFailed: 'tracking_failed',
+  /** An analysis (lines, zones) failed for good; its video stays completed. */
+  AnalysisFailed: 'analysis_failed',
 } as const;
 export type FailureCode = (typeof FailureCode)[keyof typeof FailureCode];
 

@@ -24,6 +24,12 @@ redis.call('hset', KEYS[4], ARGV[2], ARGV[3])
 if ARGV[4] ~= '' then redis.call('hset', KEYS[1], 'model', ARGV[4]) end
 return 1`;
 
+/** SETs KEYS[2] to ARGV[1] only while the video (KEYS[1]) is processing: a deleted or ended video never gets keys back. */
+const setWhileProcessingScript = `
+if redis.call('hget', KEYS[1], 'status') ~= 'processing' then return 0 end
+redis.call('set', KEYS[2], ARGV[1])
+return 1`;
+
 /** Progress inside a running chunk; ignored once the video is gone or no longer processing. */
 const progressScript = `
 if redis.call('hget', KEYS[1], 'status') ~= 'processing' then return 0 end
@@ -157,6 +163,24 @@ export class VideoStore {
       this.redis.scard(this.keys.videoChunksDone(videoId)),
     ]);
     return { framesDone: perChunk.reduce((sum, v) => sum + Number(v), 0), chunksDone };
+  }
+
+  /** Rewrites a stored chunk (its objects with their `track_id`), only while the video is processing. */
+  async saveTrackedChunk(videoId: string, chunkIndex: number, frameResultsJson: string): Promise<boolean> {
+    const k = this.keys;
+    return (await this.redis.eval(setWhileProcessingScript, 2, k.video(videoId), k.chunkResult(videoId, chunkIndex), frameResultsJson)) === 1;
+  }
+
+  /** Each chunk's first timestamp, as planned (maps times to analysed frames); only while the video is processing. */
+  async saveChunkTimes(videoId: string, firstTimestamps: number[]): Promise<boolean> {
+    const k = this.keys;
+    return (await this.redis.eval(setWhileProcessingScript, 2, k.video(videoId), k.chunkTimes(videoId), JSON.stringify(firstTimestamps))) === 1;
+  }
+
+  /** Each chunk's first timestamp; null for videos planned before they were recorded. */
+  async getChunkTimes(videoId: string): Promise<number[] | null> {
+    const json = await this.redis.get(this.keys.chunkTimes(videoId));
+    return json === null ? null : (JSON.parse(json) as number[]);
   }
 
   /** Raw JSON of the given chunks' results, null where a chunk is not stored. */

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Config, JobProducer, Logger, RedisKeys, UploadStorage, VideoStore } from '@video-detect/shared';
+import type { AnalysisStore, Config, JobProducer, Logger, RedisKeys, TrackStore, UploadStorage, VideoStore } from '@video-detect/shared';
 import type { UserStore } from './auth/user-store.js';
 import type { TokenService } from './auth/token-service.js';
 
@@ -12,6 +12,8 @@ export interface AppContext {
   users: UserStore;
   tokens: TokenService;
   videos: VideoStore;
+  tracks: TrackStore;
+  analyses: AnalysisStore;
   uploads: UploadStorage;
   jobs: JobProducer;
   close(): Promise<void>;

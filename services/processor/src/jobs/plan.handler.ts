@@ -53,6 +53,7 @@ export const planHandler = defineJobHandler(JobName.Plan, async ({ data: { video
     return nothing;
   }
 
+  await ctx.videos.saveChunkTimes(videoId, chunks.map((chunk) => chunk.timestamps[0]!));
   const options = { min_score: record.options.min_score, classes: record.options.classes };
   await ctx.jobs.addFlow(
     { name: JobName.Merge, data: { videoId, chunksTotal: chunks.length } },
