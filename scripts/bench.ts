@@ -3,7 +3,7 @@
  * same machine. Prints one JSON line per figure (median, min, max of --runs runs); notes on stderr.
  *
  *   npm run bench -- [--video FILE] [--model FILE.onnx] [--runs 3] [--chunk-sizes 32,128,512]
- *                    [--only baseline,inference,pipeline,sweep,rss]
+ *                    [--only baseline,inference,pipeline,sweep,rss,tracking,reanalysis] [--minutes 10,60]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -14,10 +14,12 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createRedis, loadConfig, redisKeys, serviceNodeFlags } from '@video-detect/shared';
+import { AnalysisStore, createRedis, JobProducer, loadConfig, redisKeys, serviceNodeFlags, VideoStore } from '@video-detect/shared';
 import { detectFile, InferenceClient } from '@video-detect/detector';
 import { emit, figure, note, type Figure } from './bench/figures.js';
 import { ServiceStack } from './bench/service-stack.js';
+import { syntheticCrossings } from './bench/synthetic-video.js';
+import { peakRssMb, storeSyntheticVideo, timeAnalysis, timeTrackingJob, trackAndCountMs } from './bench/tracking.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = path.resolve(repoRoot, '../shared');
@@ -27,7 +29,8 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: process.env.MODEL_PATH ?? path.join(shared, 'models/yolox_nano.onnx') },
     runs: { type: 'string', default: '3' },
     'chunk-sizes': { type: 'string', default: '32,128,512' },
-    only: { type: 'string', default: 'baseline,inference,pipeline,sweep,rss' },
+    only: { type: 'string', default: 'baseline,inference,pipeline,sweep,rss,tracking,reanalysis' },
+    minutes: { type: 'string', default: '10,60' },
   },
 });
 const video = path.resolve(args.video);
@@ -240,6 +243,60 @@ async function main(): Promise<void> {
     const bytes = Number(spawnSync('stat', ['-c', '%s', big], { encoding: 'utf8' }).stdout);
     emit('api_rss_growth_mb', figure(growth, 1), { upload_bytes: bytes, api_rss_before_mb: figure(before, 1).median });
     rmSync(big, { force: true });
+  }
+
+  if (sections.has('tracking')) {
+    // Tracking and counting (a line and a zone) over the detections of the same video, against detecting it.
+    const client = await InferenceClient.start({ modelPath: model, executionProvider: 'cpu', deviceId: 0, intraOpThreads: 0, batchSize: 1 });
+    const post = { scoreThreshold: config.detector.scoreThreshold, nmsIou: config.detector.nmsIou, maxPerFrame: config.detector.maxPerFrame, classIds: null, multiLabel: false };
+    const started = performance.now();
+    const { frames, width, height } = await detectFile(client, video, { ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', post });
+    const detectMs = performance.now() - started;
+    await client.close();
+    trackAndCountMs(frames, { width, height }); // warm-up: the JIT, as in a running processor
+    const ms = figure(await repeat('tracking_ms', async () => Promise.resolve(trackAndCountMs(frames, { width, height }))), 3);
+    emit('tracking_ms', ms, { ...context, frames: frames.length, detect_ms: Math.round(detectMs) });
+    const ratio = (x: number) => +(x / detectMs).toFixed(5);
+    emit('tracking_cost_ratio', { median: ratio(ms.median), min: ratio(ms.min), max: ratio(ms.max), runs: ms.runs }, { ...context, target: '< 0.02' });
+  }
+
+  if (sections.has('reanalysis')) {
+    // Stored detections of synthetic 30 fps videos (generated, written to Redis as the detectors
+    // would), tracked and then analysed by a real processor process, whose memory is sampled. Its V8
+    // heap is capped well below what an hour's frames would take held as objects (over 100 MB): the jobs
+    // finish only if they stream.
+    const benchConfig = loadConfig({ ...process.env, REDIS_PREFIX: prefix, MODEL_PATH: model });
+    const redis = createRedis(config.redis.url, 'request');
+    const videos = VideoStore.open(benchConfig, redis);
+    const analyses = AnalysisStore.open(benchConfig, redis);
+    const jobs = new JobProducer(benchConfig, redis);
+    const heapCapMb = 64;
+    stack.start('processor', { NODE_OPTIONS: `--max-old-space-size=${heapCapMb}` });
+    const pid = stack.pidOf('processor');
+    try {
+      for (const minutes of args.minutes.split(',').map(Number)) {
+        note(`writing a synthetic ${minutes}-minute 30 fps video to Redis`);
+        const stored = await storeSyntheticVideo(videos, randomUUID(), minutes * 60, 30, benchConfig.jobs.chunkFrames);
+        const setup = { minutes, fps: 30, frames: stored.layout.framesTotal, chunks: stored.layout.count };
+        const rssBefore = rssMb(pid);
+        const tracking = await peakRssMb(pid, () => timeTrackingJob(videos, jobs, stored));
+        emit('tracking_job_s', figure([tracking.result]), setup);
+        const peaks: number[] = [];
+        let crossings = 0;
+        const seconds = await repeat(`reanalysis_s ${minutes} min`, async () => {
+          const run = await peakRssMb(pid, () => timeAnalysis(analyses, jobs, stored.id));
+          peaks.push(run.peakMb);
+          crossings = run.result.crossings;
+          return run.result.seconds;
+        });
+        emit('reanalysis_s', figure(seconds), { ...setup, crossings, true_crossings: syntheticCrossings(minutes * 60), target: minutes === 60 ? '< 10' : undefined });
+        emit('processor_peak_rss_mb', figure([tracking.peakMb, ...peaks], 1), { ...setup, before_mb: +rssBefore.toFixed(1), heap_cap_mb: heapCapMb });
+        await videos.delete((await videos.get(stored.id))!);
+      }
+    } finally {
+      await jobs.close();
+      redis.disconnect();
+    }
   }
 
   await stack.stop();

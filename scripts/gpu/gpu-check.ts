@@ -124,7 +124,9 @@ async function main(): Promise<void> {
       'pipeline-video': { type: 'string', default: 'bottle-detection.mp4' },
       'warmup-video': { type: 'string', default: 'friday.mp4' },
       'pipeline-repeat': { type: 'string', default: '16' },
-      'pipeline-gpu-detectors': { type: 'string', default: '1,2,4' },
+      'pipeline-gpu-detectors': { type: 'string', default: '1,2,4,8' },
+      /** 0 leaves the CPU detectors' pipeline out (a GPU-only rerun). */
+      'pipeline-cpu': { type: 'string', default: '1' },
       'pipeline-concurrency': { type: 'string', default: '4' },
       'chunk-frames': { type: 'string', default: '128' },
       'pipeline-timeout': { type: 'string', default: '45' },
@@ -186,9 +188,10 @@ async function main(): Promise<void> {
     if (figures.length === 0 && a.figures) figures = readFigures(a.figures);
     const cpuCount = availableParallelism();
     const cpuCeiling = figures.find((f) => f.provider === 'cpu' && f.processes === cpuCount)?.fps ?? null;
-    const setups: PipelineSetup[] = [
-      { name: `cpu x${cpuCount}`, detectors: cpuCount, env: { DETECTOR_EXECUTION_PROVIDER: 'cpu', DETECTOR_INTRA_OP_THREADS: '1' }, inferenceOnlyFps: cpuCeiling },
-    ];
+    const setups: PipelineSetup[] =
+      a['pipeline-cpu'] === '0'
+        ? []
+        : [{ name: `cpu x${cpuCount}`, detectors: cpuCount, env: { DETECTOR_EXECUTION_PROVIDER: 'cpu', DETECTOR_INTRA_OP_THREADS: '1' }, inferenceOnlyFps: cpuCeiling }];
     for (const provider of providers) {
       // The fastest batch measured; the detector processes sharing the GPU are varied here, since
       // each also decodes, letterboxes and post-processes on the CPU.

@@ -1,11 +1,19 @@
 import { z } from 'zod';
 
-/** One detected object; `box` is [x1, y1, x2, y2] in displayed source-video pixels. */
+/** [x1, y1, x2, y2] in displayed source-video pixels. */
+export const boxSchema = z.tuple([z.number(), z.number(), z.number(), z.number()]).describe('[x1, y1, x2, y2] in displayed source-video pixels.');
+export type Box = z.infer<typeof boxSchema>;
+
+/**
+ * One detected object. `track_id` is written by the tracking job (absent in what the detector
+ * stores, and in videos not tracked): the confirmed track the box belongs to, or null.
+ */
 export const detectedObjectSchema = z.object({
   label: z.string(),
   class_id: z.number().int(),
   score: z.number(),
-  box: z.tuple([z.number(), z.number(), z.number(), z.number()]).describe('[x1, y1, x2, y2] in displayed source-video pixels.'),
+  box: boxSchema,
+  track_id: z.number().int().min(1).nullable().optional(),
 });
 export type DetectedObject = z.infer<typeof detectedObjectSchema>;
 

@@ -30,6 +30,10 @@ export const FailureCode = {
   WebhookDeliveryFailed: 'webhook_delivery_failed',
   /** A webhook endpoint was disabled after failing for WEBHOOK_DISABLE_AFTER_DAYS: its deliveries stop. */
   WebhookEndpointDisabled: 'webhook_endpoint_disabled',
+  /** Tracking failed for good with an error that was worth retrying. */
+  TrackFailed: 'tracking_failed',
+  /** An analysis (lines, zones) failed for good; its video stays completed. */
+  AnalysisFailed: 'analysis_failed',
 } as const;
 export type FailureCode = (typeof FailureCode)[keyof typeof FailureCode];
 

@@ -26,3 +26,8 @@ export * from './chunk-layout.js';
 export * from './service-command.js';
 export * from './webhook-store.js';
 export * from './worker-status.js';
+export * from './tracking.js';
+export * from './analysis.js';
+export * from './chunk-reader.js';
+export * from './track-store.js';
+export * from './analysis-store.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { videoStatuses } from './video-record.js';
+import { summarySchema, videoStatuses } from './video-record.js';
 
 /** What every job names: its video, so the worker wrapper can log it and fail it when the job fails for good. */
 export const videoJobSchema = z.object({ videoId: z.string().uuid() });
@@ -11,6 +11,14 @@ export const planResultSchema = z.object({ chunks: z.number().int(), framesAnaly
 /** `merge`: runs once every chunk of the video is done. */
 export const mergeJobSchema = videoJobSchema.extend({ chunksTotal: z.number().int().min(0) });
 export const mergeResultSchema = z.object({ status: z.enum(videoStatuses) });
+
+/** `track`: runs after a complete merge when tracking is on; carries the merge's per-class summary, which it completes with track counts. */
+export const trackJobSchema = videoJobSchema.extend({ summary: summarySchema });
+export const trackResultSchema = z.object({ status: z.enum(videoStatuses), tracks: z.number().int() });
+
+/** `analyse`: counts one analysis's lines and zones from the stored detections of a completed video. */
+export const analyseJobSchema = videoJobSchema.extend({ analysisId: z.string().uuid() });
+export const analyseResultSchema = z.object({ status: z.string() });
 
 export const detectionOptionsSchema = z.object({
   /** Boxes below this score are dropped; null = the detector's configured threshold. */

@@ -4,6 +4,8 @@ import { finishedJobRetention } from './bull.js';
 import type { Config } from './config.js';
 import { FailureCode } from './failures.js';
 import {
+  analyseJobSchema,
+  analyseResultSchema,
   deliverJobSchema,
   deliverResultSchema,
   detectJobSchema,
@@ -12,6 +14,8 @@ import {
   mergeResultSchema,
   planJobSchema,
   planResultSchema,
+  trackJobSchema,
+  trackResultSchema,
 } from './job-payloads.js';
 import { QueueName } from './queues.js';
 
@@ -66,6 +70,23 @@ export const jobRegistry = {
     options: () => ({ ...processorRetries, ...finishedJobRetention }),
     failure: { code: FailureCode.MergeFailed, step: () => 'merge' },
   }),
+  track: define({
+    queue: QueueName.Processor,
+    payload: trackJobSchema,
+    result: trackResultSchema,
+    jobId: ({ videoId }: { videoId: string }) => `${videoId}-track`,
+    options: () => ({ ...processorRetries, ...finishedJobRetention }),
+    failure: { code: FailureCode.TrackFailed, step: () => 'tracking' },
+  }),
+  analyse: define({
+    queue: QueueName.Processor,
+    payload: analyseJobSchema,
+    result: analyseResultSchema,
+    jobId: ({ analysisId }: { analysisId: string }) => `analysis-${analysisId}`,
+    options: () => ({ ...processorRetries, ...finishedJobRetention }),
+    // Its video is completed and stays so (finishing it again does nothing): the handler fails the analysis.
+    failure: { code: FailureCode.AnalysisFailed, step: (data) => `analysis ${data.analysisId}` },
+  }),
   detect: define({
     queue: QueueName.Detector,
     payload: detectJobSchema,
@@ -93,7 +114,7 @@ export const jobRegistry = {
 
 type Registry = typeof jobRegistry;
 export type JobName = keyof Registry;
-export const JobName = { Plan: 'plan', Merge: 'merge', Detect: 'detect', Deliver: 'deliver' } as const satisfies Record<string, JobName>;
+export const JobName = { Plan: 'plan', Merge: 'merge', Track: 'track', Analyse: 'analyse', Detect: 'detect', Deliver: 'deliver' } as const satisfies Record<string, JobName>;
 
 /** The parsed payload, the result and the id key of job `N` (immich's `JobOf<Name>`, with BullMQ's generics). */
 export type JobPayload<N extends JobName> = z.output<Registry[N]['payload']>;

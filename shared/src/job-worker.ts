@@ -8,7 +8,7 @@ import { videoJobSchema } from './job-payloads.js';
 import { jobNames, jobRegistry, type JobName, type JobNameOn, type JobOf, type JobPayload, type JobResult } from './job-registry.js';
 import type { Logger } from './logger.js';
 import type { QueueName } from './queues.js';
-import { VideoStatus } from './video-record.js';
+import { VideoStatus, type ErrorInfo } from './video-record.js';
 import type { VideoStore } from './video-store.js';
 
 /** What a handler is given: the job, its payload parsed with the registry's schema, and a logger naming the job and video. */
@@ -22,10 +22,12 @@ export interface JobRun<N extends JobName> {
 export interface JobHandler<N extends JobName, C> {
   name: N;
   run(run: JobRun<N>, ctx: C): Promise<JobResult<N>>;
+  /** Called once when the job has failed for good, after its video was finished as failed: for what else the job owns (an analysis). */
+  failed?(data: JobPayload<N>, error: ErrorInfo, ctx: C): Promise<void>;
 }
 
-export function defineJobHandler<N extends JobName, C>(name: N, run: JobHandler<N, C>['run']): JobHandler<N, C> {
-  return { name, run };
+export function defineJobHandler<N extends JobName, C>(name: N, run: JobHandler<N, C>['run'], failed?: JobHandler<N, C>['failed']): JobHandler<N, C> {
+  return failed ? { name, run, failed } : { name, run };
 }
 
 /** Any handler of a job on queue `Q`. */
@@ -105,8 +107,8 @@ export class JobRunner<Q extends QueueName, C> {
       if (final) {
         const message = err instanceof Error ? err.message : String(err);
         // Unrecoverable: the error's own code. Attempts ran out: the job's code, the error's in the message.
-        if (retryable && name) await this.failVideo(job, jobRegistry[name].failure.code, `${stepOf(name, job.data)} failed after ${attempts} attempt(s): ${message}`);
-        else await this.failVideo(job, code, message);
+        if (retryable && name) await this.failForGood(job, jobRegistry[name].failure.code, `${stepOf(name, job.data)} failed after ${attempts} attempt(s): ${message}`);
+        else await this.failForGood(job, code, message);
       }
       throw err;
     }
@@ -116,18 +118,24 @@ export class JobRunner<Q extends QueueName, C> {
   readonly onFailed = (job: Job | undefined, err: Error): void => {
     const name = job && this.table.get(job.name)?.name;
     if (!job || !name || this.seen.has(err)) return;
-    this.failVideo(job, jobRegistry[name].failure.code, `${stepOf(name, job.data)} failed: ${err.message}`).catch((e: unknown) =>
+    this.failForGood(job, jobRegistry[name].failure.code, `${stepOf(name, job.data)} failed: ${err.message}`).catch((e: unknown) =>
       this.setup.logger.error({ err: e }, 'could not record a failure'),
     );
   };
 
-  private async failVideo(job: Job, code: FailureCode, message: string): Promise<void> {
+  /**
+   * Fails the job's video (a no-op once it has ended; none for a job with `failsVideo: false`), then
+   * lets the handler fail what else the job owns.
+   */
+  private async failForGood(job: Job, code: FailureCode, message: string): Promise<void> {
     const name = this.table.get(job.name)?.name;
-    if (name && jobRegistry[name].failure.failsVideo === false) return;
-    const videoId = videoIdOf(job);
+    const videoId = name && jobRegistry[name].failure.failsVideo === false ? undefined : videoIdOf(job);
     if (videoId && (await this.setup.videos.finish(videoId, { status: VideoStatus.Failed, error: { code, message } }))) {
       this.setup.logger.warn({ job: job.name, jobId: job.id, videoId, code }, 'video failed');
     }
+    const handler = this.table.get(job.name) as JobHandler<JobName, C> | undefined;
+    const parsed = handler && jobRegistry[handler.name].payload.safeParse(job.data);
+    if (handler?.failed && parsed?.success) await handler.failed(parsed.data, { code, message }, this.setup.context);
   }
 }
 

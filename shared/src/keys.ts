@@ -36,11 +36,17 @@ export function redisKeys(prefix: string) {
     webhookOutbox: `${prefix}:webhooks:outbox`,
     /** String: the state or stored response of a request with an Idempotency-Key (sha256 of the key), per user. */
     idempotency: (userId: string, keyHash: string) => `${prefix}:idempotency:${userId}:${keyHash}`,
+    /** String: JSON array of each chunk's first timestamp (s), written at planning: maps times to frames. */
+    chunkTimes: (videoId: string) => `${prefix}:video:${videoId}:chunk-times`,
+    /** Hash: track id -> JSON of the confirmed track (`Track`), written by the tracking job. */
+    videoTracks: (videoId: string) => `${prefix}:video:${videoId}:tracks`,
+    /** Hash: analysis id -> JSON of the analysis (`AnalysisRecord`). */
+    videoAnalyses: (videoId: string) => `${prefix}:video:${videoId}:analyses`,
     /** Prefix for express-rate-limit's counters. */
     rateLimit: `${prefix}:ratelimit:`,
     /** Every key of one video, for deletion and expiry. */
     videoKeys(videoId: string, chunksTotal: number): string[] {
-      const keys = [this.video(videoId), this.videoProgress(videoId), this.videoChunksDone(videoId)];
+      const keys = [this.video(videoId), this.videoProgress(videoId), this.videoChunksDone(videoId), this.chunkTimes(videoId), this.videoTracks(videoId), this.videoAnalyses(videoId)];
       for (let i = 0; i < chunksTotal; i++) keys.push(this.chunkResult(videoId, i));
       return keys;
     },

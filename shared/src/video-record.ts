@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ChunkLayout, type ChunkSizing } from './chunk-layout.js';
 import { EXECUTION_PROVIDERS } from './config.js';
+import { trackerSettingsSchema } from './tracking.js';
 
 export const VideoStatus = {
   Queued: 'queued',
@@ -27,13 +28,19 @@ export const videoOptionsSchema = z.object({
   sample_fps: z.number().positive().nullable(),
   min_score: z.number().min(0).max(1).nullable(),
   classes: z.array(z.string()).nullable(),
+  tracking: z.boolean().describe('Whether the boxes are tracked (track_id, /tracks, /segments, /timeline).'),
+  tracker: trackerSettingsSchema.nullable().describe('The tracker settings used; null when tracking is off.'),
 });
 export type VideoOptions = z.infer<typeof videoOptionsSchema>;
 
 export const errorInfoSchema = z.object({ code: z.string(), message: z.string() });
 export type ErrorInfo = z.infer<typeof errorInfoSchema>;
 
-export const labelSummarySchema = z.object({ frames: z.number().int(), max_score: z.number() });
+export const labelSummarySchema = z.object({
+  frames: z.number().int().describe('Analysed frames with at least one box of this label.'),
+  max_score: z.number(),
+  tracks: z.number().int().optional().describe('Distinct confirmed tracks whose label this is (absent when tracking is off).'),
+});
 export const summarySchema = z.record(z.string(), labelSummarySchema);
 export type Summary = z.infer<typeof summarySchema>;
 
@@ -75,6 +82,11 @@ export interface VideoRecord {
 type JsonField = 'video' | 'options' | 'model' | 'summary' | 'error';
 type NumberField = 'size_bytes' | 'frames_total' | 'chunks_total' | 'chunk_frames';
 
+/** No sampling, no filters, no tracking: what a record without options (and a test's fixture) holds. */
+export const NO_OPTIONS: VideoOptions = { sample_fps: null, min_score: null, classes: null, tracking: false, tracker: null };
+/** Options as stored: videos uploaded before tracking existed were not tracked. */
+const storedOptionsSchema = z.preprocess((v) => ({ tracking: false, tracker: null, ...(v as object) }), videoOptionsSchema);
+
 /** Flattens a (partial) record into hash fields; null clears to the empty string. */
 export function toVideoHash(record: Partial<VideoRecord>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -104,7 +116,7 @@ export function fromVideoHash(hash: Record<string, string>): VideoRecord | null 
     started_at: hash.started_at || null,
     completed_at: hash.completed_at || null,
     video: json('video', videoInfoSchema),
-    options: json('options', videoOptionsSchema) ?? { sample_fps: null, min_score: null, classes: null },
+    options: json('options', storedOptionsSchema) ?? { ...NO_OPTIONS },
     frames_total: number('frames_total'),
     chunks_total: number('chunks_total'),
     chunk_frames: number('chunk_frames'),

@@ -40,7 +40,15 @@ export const videoResourceSchema = z.object({
   model: modelInfoSchema.nullable(),
   summary: summarySchema.nullable(),
   error: errorInfoSchema.nullable(),
-  links: z.object({ self: z.string(), detections: z.string(), events: z.string() }),
+  links: z.object({
+    self: z.string(),
+    detections: z.string(),
+    tracks: z.string(),
+    segments: z.string(),
+    timeline: z.string(),
+    analyses: z.string(),
+    events: z.string(),
+  }),
 });
 export type VideoResource = z.input<typeof videoResourceSchema>;
 
@@ -52,6 +60,16 @@ export const videoProgressEventSchema = z.object({
   progress: videoProgressSchema,
 });
 export type VideoProgressEvent = z.infer<typeof videoProgressEventSchema>;
+
+const linksOf = (self: string): VideoResource['links'] => ({
+  self,
+  detections: `${self}/detections`,
+  tracks: `${self}/tracks`,
+  segments: `${self}/segments`,
+  timeline: `${self}/timeline`,
+  analyses: `${self}/analyses`,
+  events: `${self}/events`,
+});
 
 /** The record as clients see it; `done` counts what the detectors stored so far. */
 export function toVideoResource(record: VideoRecord, done: { framesDone: number; chunksDone: number }): VideoResource {
@@ -75,6 +93,6 @@ export function toVideoResource(record: VideoRecord, done: { framesDone: number;
     model: record.model,
     summary: record.summary,
     error: record.error,
-    links: { self: videoPath(record.id), detections: `${videoPath(record.id)}/detections`, events: `${videoPath(record.id)}/events` },
+    links: linksOf(videoPath(record.id)),
   };
 }

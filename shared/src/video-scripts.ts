@@ -17,6 +17,12 @@ end
 for i = 2, #ARGV, 2 do redis.call('hset', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return 1`;
 
+/** SETs KEYS[2] to ARGV[1] only while the video (KEYS[1]) is processing: a deleted or ended video never gets keys back. */
+export const setWhileProcessingScript = `
+if redis.call('hget', KEYS[1], 'status') ~= 'processing' then return 0 end
+redis.call('set', KEYS[2], ARGV[1])
+return 1`;
+
 /**
  * The guarded status change, announced: KEYS[4] the video; ARGV[8] the statuses it may change
  * from (comma list), ARGV[9..] field/value pairs. -1 gone, 0 in another status, 1 changed.
@@ -33,7 +39,7 @@ return 1`;
 
 /**
  * A failed or cancelled video queued again, announced: KEYS[4] the video, KEYS[5] its progress,
- * KEYS[6] its done chunks, KEYS[7..] its chunk results; ARGV[8] '1' to drop every stored result
+ * KEYS[6] its done chunks, KEYS[7..] its other keys (`videoKeys` order: chunk times, tracks, analyses, chunk results); ARGV[8] '1' to drop every stored result
  * (they were cut another way than the planner cuts now), ARGV[9..] field/value pairs. Progress of
  * chunks without a result is dropped (they run again); every key loses the retention TTL.
  */

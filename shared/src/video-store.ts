@@ -7,7 +7,7 @@ import { redisKeys, type RedisKeys } from './keys.js';
 import { readHashes } from './redis.js';
 import { fromVideoHash, toVideoHash, VideoStatus, type ErrorInfo, type ModelInfo, type Summary, type VideoRecord } from './video-record.js';
 import { toVideoResource } from './video-resource.js';
-import { progressScript, requeueScript, saveChunkScript, transitionScript, updateIfScript } from './video-scripts.js';
+import { progressScript, requeueScript, saveChunkScript, setWhileProcessingScript, transitionScript, updateIfScript } from './video-scripts.js';
 
 /** Index key part for a client_tag: its hash, so any text makes a well-formed key. */
 export const clientTagHash = (tag: string) => createHash('sha256').update(tag).digest('hex').slice(0, 32);
@@ -179,6 +179,24 @@ export class VideoStore {
   /** Indices of the chunks whose results are stored. */
   async chunksDone(videoId: string): Promise<Set<number>> {
     return new Set((await this.redis.smembers(this.keys.videoChunksDone(videoId))).map(Number));
+  }
+
+  /** Rewrites a stored chunk (its objects with their `track_id`), only while the video is processing. */
+  async saveTrackedChunk(videoId: string, chunkIndex: number, frameResultsJson: string): Promise<boolean> {
+    const k = this.keys;
+    return (await this.redis.eval(setWhileProcessingScript, 2, k.video(videoId), k.chunkResult(videoId, chunkIndex), frameResultsJson)) === 1;
+  }
+
+  /** Each chunk's first timestamp, as planned (maps times to analysed frames); only while the video is processing. */
+  async saveChunkTimes(videoId: string, firstTimestamps: number[]): Promise<boolean> {
+    const k = this.keys;
+    return (await this.redis.eval(setWhileProcessingScript, 2, k.video(videoId), k.chunkTimes(videoId), JSON.stringify(firstTimestamps))) === 1;
+  }
+
+  /** Each chunk's first timestamp; null for videos planned before they were recorded. */
+  async getChunkTimes(videoId: string): Promise<number[] | null> {
+    const json = await this.redis.get(this.keys.chunkTimes(videoId));
+    return json === null ? null : (JSON.parse(json) as number[]);
   }
 
   /** Raw JSON of the given chunks' results, null where a chunk is not stored. */

@@ -31,6 +31,40 @@ function checkFrames(name: string, video: VideoBody, frames: FrameResult[], expe
   }
 }
 
+/**
+ * one-by-one-person-detection.mp4, as seen frame by frame (ffmpeg, one frame a second): six people
+ * in turn walk in from the bottom, stand at the table and leave past its right, never two at once.
+ * Each is first and last seen (in part) at these whole seconds.
+ */
+const visits: Array<[number, number]> = [[6, 19], [23, 44], [50, 69], [75, 86], [92, 119], [123, 135]];
+
+async function checkOneByOne(stack: TestStack, id: string, video: VideoBody): Promise<void> {
+  const get = async <T>(path: string): Promise<T> => (await stack.api.http().get(`/api/v1/videos/${id}${path}`).set('authorization', stack.authorization).expect(200)).body as T;
+  assert.equal(video.summary?.person?.tracks, 6, `six people: ${JSON.stringify(video.summary)}`);
+  const people = (await get<{ items: Array<{ start: number; end: number }> }>('/tracks?class=person')).items;
+  assert.equal(people.length, 6);
+  for (const [i, [start, end]] of visits.entries()) {
+    const track = people[i]!;
+    assert.ok(Math.abs(track.start - start) <= 1.5 && Math.abs(track.end - end) <= 1, `person ${i + 1}: ${track.start}-${track.end}, seen ${start}-${end}`);
+  }
+  assert.equal((await get<{ items: unknown[] }>('/segments?class=person')).items.length, 6, 'six presence segments');
+  // A line past the table on the right (top to bottom: leaving to the right is `in`) and a zone around where people stand.
+  const analysis = { lines: [{ name: 'exit', points: [[0.8, 0], [0.8, 1]] }], zones: [{ name: 'table', polygon: [[0.3, 0.6], [0.75, 0.6], [0.75, 1], [0.3, 1]] }] };
+  const res = await stack.api.http().post(`/api/v1/videos/${id}/analyses`).set('authorization', stack.authorization).send(analysis).expect(202);
+  type Done = { status: string; lines: Array<{ counts: unknown; crossings: Array<{ timestamp: number }> }>; zones: Array<{ counts: unknown; max_occupancy: number }> };
+  let done: Done;
+  for (const deadline = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 200))) {
+    done = await get<Done>(`/analyses/${res.body.id}`);
+    if (done.status === 'completed' || done.status === 'failed') break;
+    assert.ok(Date.now() < deadline, `analysis still ${done.status}`);
+  }
+  assert.equal(done.status, 'completed');
+  assert.deepEqual(done.lines[0]?.counts, { person: { in: 6, out: 0 } });
+  for (const [i, c] of done.lines[0].crossings.entries()) assert.ok(Math.abs(c.timestamp - visits[i]![1]) <= 1, `leaves at ${c.timestamp}, seen ${visits[i]![1]}`);
+  assert.deepEqual(done.zones[0]?.counts, { person: { entries: 6, exits: 6 } });
+  assert.equal(done.zones[0]?.max_occupancy, 1, 'one at a time');
+}
+
 describe('end to end: upload -> chunks -> detectors -> merge -> paged detections', () => {
   let stack: TestStack;
   before(async () => {
@@ -73,6 +107,7 @@ describe('end to end: upload -> chunks -> detectors -> merge -> paged detections
         const people = frames.filter((f) => f.objects.some((o) => o.label === 'person')).length;
         const empty = frames.filter((f) => f.objects.length === 0).length;
         assert.ok(people > 100 && empty > 100, `people come and go (${people} with a person, ${empty} empty)`);
+        await checkOneByOne(stack, up.id, video);
       }
     }
     assert.ok(sawProgress, 'progress was visible while processing');

@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
+import { DEFAULT_TRACKER_SETTINGS } from '@video-detect/shared';
 import { countDecodedFrames, TestStack, type VideoBody } from '../helpers/stack.js';
 import { mediaPath } from '../helpers/test-env.js';
 
@@ -52,7 +53,7 @@ describe('Swagger UI "Try it out" on the upload', () => {
     const upload = page.locator('#operations-videos-post_api_v1_videos');
     await upload.locator('.opblock-summary').click();
     await upload.locator('button.try-out__btn').click();
-    for (const field of ['sample_fps', 'min_score', 'classes']) {
+    for (const field of ['sample_fps', 'min_score', 'classes', 'tracking', 'tracker', 'analysis']) {
       assert.equal(await upload.locator(`tr[data-property-name="${field}"] input:not([type=checkbox])`).inputValue(), '', `${field} starts empty`);
     }
     await upload.locator('tr[data-property-name="video"] input[type=file]').setInputFiles(mediaPath('friday.mp4'));
@@ -64,7 +65,7 @@ describe('Swagger UI "Try it out" on the upload', () => {
       options: Record<string, unknown>;
     };
     assert.equal((await status.innerText()).trim(), '202', JSON.stringify(body));
-    assert.deepEqual(body.options, { sample_fps: null, min_score: null, classes: null });
+    assert.deepEqual(body.options, { sample_fps: null, min_score: null, classes: null, tracking: true, tracker: DEFAULT_TRACKER_SETTINGS });
 
     await stack.waitForWorkers('detector', 1);
     const video = await stack.waitForEnd(body.id, 180_000);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
-import { VideoStatus, type DetectJobData, type VideoRecord, type VideoStore } from '@video-detect/shared';
+import { NO_OPTIONS, VideoStatus, type DetectJobData, type VideoRecord, type VideoStore } from '@video-detect/shared';
 import { planRange, probeMedia } from './detector-fixtures.js';
 import { mediaPath } from './test-env.js';
 
@@ -27,7 +27,7 @@ export async function processingVideo(store: VideoStore, storageDir: string, nam
     started_at: new Date().toISOString(),
     completed_at: null,
     video: null,
-    options: { sample_fps: null, min_score: null, classes: null },
+    options: NO_OPTIONS,
     frames_total: media.pts.length,
     chunks_total: 1,
     chunk_frames: end - start,

@@ -9,7 +9,7 @@ export interface VideoBody {
   status: string;
   progress: { frames_total: number | null; frames_done: number; chunks_total: number | null; chunks_done: number };
   video: { width: number; height: number; frame_count: number | null; fps: number | null; rotation: number } | null;
-  summary: Record<string, { frames: number; max_score: number }> | null;
+  summary: Record<string, { frames: number; max_score: number; tracks?: number }> | null;
   error: { code: string; message: string } | null;
   model: { name: string; input_size: number[] } | null;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { VideoStatus, type VideoRecord } from '@video-detect/shared';
+import { NO_OPTIONS, VideoStatus, type VideoRecord } from '@video-detect/shared';
 
 /** A queued video record as the API writes it on upload (no file: for tests of what happens around a video, not to it). */
 export function queuedRecord(ownerId: string, fields: Partial<VideoRecord> = {}): VideoRecord {
@@ -15,7 +15,7 @@ export function queuedRecord(ownerId: string, fields: Partial<VideoRecord> = {})
     started_at: null,
     completed_at: null,
     video: null,
-    options: { sample_fps: null, min_score: null, classes: null },
+    options: { ...NO_OPTIONS },
     frames_total: null,
     chunks_total: null,
     chunk_frames: null,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { JobName, VideoStatus, type FrameResult } from '@video-detect/shared';
+import { DEFAULT_TRACKER_SETTINGS, JobName, VideoStatus, type FrameResult } from '@video-detect/shared';
 import { OPENAPI_FILE, toSortedJson } from '../../services/api/src/index.js';
 import { assertError, startTestApi, type TestApi } from '../helpers/api-client.js';
 import { mediaPath, repoRoot } from '../helpers/test-env.js';
@@ -35,7 +35,7 @@ describe('videos API', () => {
     assert.equal(res.headers.location, `/api/v1/videos/${res.body.id}`);
     assert.equal(res.body.status, 'queued');
     assert.equal(res.body.filename, 'friday.mp4');
-    assert.deepEqual(res.body.options, { sample_fps: 2, min_score: 0.5, classes: ['person', 'clock'] });
+    assert.deepEqual(res.body.options, { sample_fps: 2, min_score: 0.5, classes: ['person', 'clock'], tracking: true, tracker: DEFAULT_TRACKER_SETTINGS });
     assert.equal(res.body.video.width, 640);
     assert.equal(res.body.video.codec, 'h264');
     const job = await api.ctx.jobs.queues.processor.getJob(res.body.id);
@@ -197,6 +197,13 @@ describe('service endpoints', () => {
       ['get', '/api/v1/videos/{id}'],
       ['get', '/api/v1/videos/{id}/detections'],
       ['delete', '/api/v1/videos/{id}'],
+      ['get', '/api/v1/videos/{id}/tracks'],
+      ['get', '/api/v1/videos/{id}/tracks/{track_id}'],
+      ['get', '/api/v1/videos/{id}/segments'],
+      ['get', '/api/v1/videos/{id}/timeline'],
+      ['post', '/api/v1/videos/{id}/analyses'],
+      ['get', '/api/v1/videos/{id}/analyses'],
+      ['get', '/api/v1/videos/{id}/analyses/{analysis_id}'],
       ['get', '/healthz'],
       ['get', '/readyz'],
     ];
@@ -206,7 +213,11 @@ describe('service endpoints', () => {
       assert.ok(Object.keys(op.responses).length > 0);
     }
     assert.equal(doc.components.securitySchemes.bearerAuth.scheme, 'bearer');
-    for (const schema of ['Video', 'VideoList', 'DetectionsPage', 'Frame', 'TokenPair', 'Error']) assert.ok(doc.components.schemas[schema], schema);
+    for (const schema of ['Video', 'VideoList', 'DetectionsPage', 'Frame', 'TokenPair', 'Error', 'Track', 'TrackList', 'TrackWithPath', 'SegmentList', 'Timeline', 'Analysis', 'AnalysisList']) {
+      assert.ok(doc.components.schemas[schema], schema);
+    }
+    for (const schema of ['AnalysisRequest', 'Track', 'SegmentList', 'Timeline']) assert.ok(doc.components.schemas[schema].example, `${schema} has an example`);
+    assert.ok(doc.components.schemas.DetectedObject.properties.track_id, 'objects have track_id');
     assert.deepEqual(doc.paths['/api/v1/videos'].get.security, [{ bearerAuth: [] }]);
     assert.ok(doc.paths['/api/v1/videos'].post.requestBody.content['multipart/form-data']);
   });

@@ -8,6 +8,8 @@ import { Worker } from 'bullmq';
 import {
   createLogger,
   createRedis,
+  DEFAULT_TRACKER_SETTINGS,
+  NO_OPTIONS,
   JobName,
   loadConfig,
   QueueName,
@@ -38,7 +40,7 @@ class VideoFixture {
     else writeFileSync(target, source.content);
     const record: VideoRecord = {
       ...{ id, owner_id: this.owner, status: VideoStatus.Queued, filename: 'x.mp4', client_tag: null, file, size_bytes: 0, created_at: new Date().toISOString() },
-      ...{ started_at: null, completed_at: null, video: null, options: { sample_fps: null, min_score: null, classes: null } },
+      ...{ started_at: null, completed_at: null, video: null, options: { ...NO_OPTIONS, tracking: true, tracker: DEFAULT_TRACKER_SETTINGS } },
       ...{ frames_total: null, chunks_total: null, chunk_frames: null, chunk_layout: null, model: null, summary: null, error: null },
     };
     await this.api.ctx.videos.create(record);

@@ -25,10 +25,12 @@ const run = () => Promise.reject(new Error('not run here'));
 describe('job registry', () => {
   it('gives every job a queue, schemas, an id from its video and options from config', () => {
     const config = loadConfig({ CHUNK_ATTEMPTS: '5', CHUNK_BACKOFF_MS: '700' });
-    assert.deepEqual(jobNames, [JobName.Plan, JobName.Merge, JobName.Detect, JobName.Deliver]);
+    assert.deepEqual(jobNames, [JobName.Plan, JobName.Merge, JobName.Track, JobName.Analyse, JobName.Detect, JobName.Deliver]);
     assert.equal(jobIdOf(JobName.Plan, { videoId }), videoId, 'one plan per video: the API never queues a video twice');
     assert.equal(jobIdOf(JobName.Merge, { videoId }), `${videoId}-merge`);
     assert.equal(jobIdOf(JobName.Detect, { videoId, chunkIndex: 3 }), `${videoId}-chunk-3`);
+    assert.equal(jobIdOf(JobName.Track, { videoId }), `${videoId}-track`);
+    assert.equal(jobIdOf(JobName.Analyse, { analysisId: videoId }), `analysis-${videoId}`);
     assert.deepEqual(jobOptionsOf(JobName.Merge, { videoId, chunksTotal: 2 }, config), {
       jobId: `${videoId}-merge`,
       attempts: 3,
@@ -71,18 +73,21 @@ describe('start-up refuses a queue whose jobs do not have exactly one handler ea
   const plan = defineJobHandler(JobName.Plan, run);
   const merge = defineJobHandler(JobName.Merge, run);
   const detect = defineJobHandler(JobName.Detect, run);
+  const track = defineJobHandler(JobName.Track, run);
+  const analyse = defineJobHandler(JobName.Analyse, run);
+  const processorJobs = [plan, merge, track, analyse];
 
   it('maps each job of the queue, and its former names, to its handler', () => {
-    const table = handlerTable(QueueName.Processor, [plan, merge]);
-    assert.deepEqual([...table.keys()].sort(), ['merge', 'plan', 'process']);
+    const table = handlerTable(QueueName.Processor, processorJobs);
+    assert.deepEqual([...table.keys()].sort(), ['analyse', 'merge', 'plan', 'process', 'track']);
     assert.equal(table.get('process'), plan);
   });
 
   it('no handler, two handlers, or a handler of another queue', () => {
-    assert.throws(() => handlerTable(QueueName.Processor, [plan]), /job "merge" has 0 handlers/);
-    assert.throws(() => handlerTable(QueueName.Processor, [plan, merge, merge]), /job "merge" has 2 handlers/);
+    assert.throws(() => handlerTable(QueueName.Processor, [plan, track, analyse]), /job "merge" has 0 handlers/);
+    assert.throws(() => handlerTable(QueueName.Processor, [...processorJobs, merge]), /job "merge" has 2 handlers/);
     // @ts-expect-error: the types already refuse a detector job on the processor queue.
-    assert.throws(() => handlerTable(QueueName.Processor, [plan, merge, detect]), /job "detect" runs on queue detector, not processor/);
+    assert.throws(() => handlerTable(QueueName.Processor, [...processorJobs, detect]), /job "detect" runs on queue detector, not processor/);
   });
 });
 

@@ -58,13 +58,15 @@ describe('planPage', () => {
 
 describe('filterObjects', () => {
   const objects = [
-    { label: 'person', class_id: 0, score: 0.9, box: [0, 0, 1, 1] as [number, number, number, number] },
+    { label: 'person', class_id: 0, score: 0.9, box: [0, 0, 1, 1] as [number, number, number, number], track_id: 4 },
     { label: 'cup', class_id: 41, score: 0.3, box: [0, 0, 1, 1] as [number, number, number, number] },
   ];
-  it('filters by class and score', () => {
-    assert.equal(filterObjects(objects, { classes: null, minScore: null }).length, 2);
-    assert.deepEqual(filterObjects(objects, { classes: new Set(['cup']), minScore: null }).map((o) => o.label), ['cup']);
-    assert.deepEqual(filterObjects(objects, { classes: null, minScore: 0.5 }).map((o) => o.label), ['person']);
+  const none = { classes: null, minScore: null, trackId: null };
+  it('filters by class, score and track, and gives every object its track_id (null when not tracked)', () => {
+    assert.deepEqual(filterObjects(objects, none).map((o) => o.track_id), [4, null]);
+    assert.deepEqual(filterObjects(objects, { ...none, classes: new Set(['cup']) }).map((o) => o.label), ['cup']);
+    assert.deepEqual(filterObjects(objects, { ...none, minScore: 0.5 }).map((o) => o.label), ['person']);
+    assert.deepEqual(filterObjects(objects, { ...none, trackId: 4 }).map((o) => o.label), ['person']);
   });
 });
 

@@ -11,6 +11,8 @@ import { ApiRoutes } from './http/api-routes.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { Idempotency } from './http/idempotency.js';
 import { createRateLimits } from './http/rate-limits.js';
+import { registerAnalysisRoutes } from './analyses/analysis.routes.js';
+import { registerTrackRoutes } from './tracks/track.routes.js';
 import { registerVideoRoutes } from './videos/video.routes.js';
 import { registerWebhookRoutes } from './webhooks/webhook.routes.js';
 
@@ -37,11 +39,14 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
   registerHealthRoutes(routes, ctx);
   registerAuthRoutes(routes, ctx, limits.auth);
   registerVideoRoutes(routes, ctx, limits.upload);
+  registerTrackRoutes(routes, ctx);
+  registerAnalysisRoutes(routes, ctx);
   const streams = registerEventRoutes(routes, ctx);
   registerWebhookRoutes(routes, ctx);
   const openApi = routes.document(API_VERSION);
 
-  app.use('/api', limits.general, express.json({ limit: '16kb' }));
+  // 64 KB: an analysis at its limits (16 lines, 16 zones of 64 points) fits, so its own checks answer (400 naming the field).
+  app.use('/api', limits.general, express.json({ limit: '64kb' }));
   app.use(routes.router);
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);

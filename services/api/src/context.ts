@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Config, JobProducer, Logger, RedisKeys, UploadStorage, VideoStore, WebhookStore } from '@video-detect/shared';
+import type { AnalysisStore, Config, JobProducer, Logger, RedisKeys, TrackStore, UploadStorage, VideoStore, WebhookStore } from '@video-detect/shared';
 import type { UserStore } from './auth/user-store.js';
 import type { TokenService } from './auth/token-service.js';
 
@@ -13,6 +13,8 @@ export interface AppContext {
   tokens: TokenService;
   /** Videos and, through `videos.events`, each user's event history. */
   videos: VideoStore;
+  tracks: TrackStore;
+  analyses: AnalysisStore;
   webhooks: WebhookStore;
   uploads: UploadStorage;
   jobs: JobProducer;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, createRedis, JobProducer, redisKeys, UploadStorage, VideoStore, WebhookStore, type Config, type Logger } from '@video-detect/shared';
+import { AnalysisStore, ConfigError, createRedis, JobProducer, redisKeys, TrackStore, UploadStorage, VideoStore, WebhookStore, type Config, type Logger } from '@video-detect/shared';
 import { TokenService } from './auth/token-service.js';
 import { UserStore } from './auth/user-store.js';
 import type { AppContext } from './context.js';
@@ -36,6 +36,8 @@ export async function createContext(config: Config, logger: Logger): Promise<{ c
     users: new UserStore(redis, keys),
     tokens: new TokenService(redis, keys, jwtSecret, config.auth.accessTtlSeconds, config.auth.refreshTtlSeconds),
     videos: VideoStore.open(config, redis),
+    tracks: TrackStore.open(config, redis),
+    analyses: AnalysisStore.open(config, redis),
     webhooks: WebhookStore.open(config, redis),
     async close() {
       await jobs.close();

@@ -1,10 +1,12 @@
-import type { Config, JobProducer, UploadStorage, VideoStore, WebhookStore } from '@video-detect/shared';
+import type { AnalysisStore, Config, JobProducer, TrackStore, UploadStorage, VideoStore, WebhookStore } from '@video-detect/shared';
 import type { WebhookSender } from './webhooks/webhook-sender.js';
 
 /** What the processor's job handlers use, built once in `start-processor.ts`. */
 export interface ProcessorContext {
   config: Config;
   videos: VideoStore;
+  tracks: TrackStore;
+  analyses: AnalysisStore;
   uploads: UploadStorage;
   jobs: JobProducer;
   webhooks: WebhookStore;

@@ -1,11 +1,13 @@
 import { hostname } from 'node:os';
 import type { Worker } from 'bullmq';
 import {
+  AnalysisStore,
   createJobWorker,
   createRedis,
   JobProducer,
   QueueName,
   redisKeys,
+  TrackStore,
   UploadStorage,
   VideoStore,
   WebhookStore,
@@ -13,9 +15,11 @@ import {
   type Logger,
 } from '@video-detect/shared';
 import type { ProcessorContext } from './context.js';
+import { analyseHandler } from './jobs/analyse.handler.js';
 import { deliverHandler } from './jobs/deliver.handler.js';
 import { mergeHandler } from './jobs/merge.handler.js';
 import { planHandler } from './jobs/plan.handler.js';
+import { trackHandler } from './jobs/track.handler.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { WebhookSender } from './webhooks/webhook-sender.js';
 
@@ -38,9 +42,18 @@ export async function startProcessor(config: Config, logger: Logger): Promise<Ru
   jobs.onError((err) => logger.warn({ err: err.message }, 'queue error'));
   const sender = new WebhookSender({ allowedAddresses: config.webhooks.allowedAddresses, timeoutMs: config.webhooks.timeoutMs, userAgent: 'video-detect-webhooks/1' });
   const webhooks = WebhookStore.open(config, connection);
-  const ctx: ProcessorContext = { config, videos, uploads: new UploadStorage(config.storage.dir), jobs, webhooks, sender };
+  const ctx: ProcessorContext = {
+    config,
+    videos,
+    tracks: TrackStore.open(config, connection),
+    analyses: AnalysisStore.open(config, connection),
+    uploads: new UploadStorage(config.storage.dir),
+    jobs,
+    webhooks,
+    sender,
+  };
   const common = { context: ctx, config, connection, logger, videos };
-  const worker = createJobWorker({ ...common, queue: QueueName.Processor, handlers: [planHandler, mergeHandler] });
+  const worker = createJobWorker({ ...common, queue: QueueName.Processor, handlers: [planHandler, mergeHandler, trackHandler, analyseHandler] });
   const webhookWorker = createJobWorker({ ...common, queue: QueueName.Webhooks, handlers: [deliverHandler], concurrency: config.webhooks.concurrency });
   const dispatcher = new WebhookDispatcher({
     redis: connection.duplicate(),

@@ -169,7 +169,9 @@ export class ApiRoutes {
           throw new HttpError(422, 'idempotency_key_reused', `This ${IDEMPOTENCY_HEADER} was used for a different request (method, path or body); send a new key with a new request.`);
         }
         if (spec.multipart && req.file) await spec.multipart.discard(req.file);
-        res.status(claim.stored.status).set({ ...claim.stored.headers, 'Idempotent-Replayed': 'true' }).json(claim.stored.body);
+        res.status(claim.stored.status).set({ ...claim.stored.headers, 'Idempotent-Replayed': 'true' });
+        if (spec.response.schema) res.json(claim.stored.body);
+        else res.end();
         return;
       }
       const reply = (await spec.handler(input)) as { body?: unknown; headers?: Record<string, string> } | undefined;
@@ -192,7 +194,8 @@ export class ApiRoutes {
     const errors: Partial<Record<ErrorStatus, string>> = { ...spec.errors };
     if (spec.body || spec.multipart) errors[400] ??= 'Invalid parameters.';
     if (spec.idempotent) {
-      errors[409] ??= `A request with this ${IDEMPOTENCY_HEADER} is still running.`;
+      const inFlight = `A request with this ${IDEMPOTENCY_HEADER} is still running.`;
+      errors[409] = errors[409] ? `${errors[409]} Or: ${inFlight[0]!.toLowerCase()}${inFlight.slice(1)}` : inFlight;
       errors[422] = `This ${IDEMPOTENCY_HEADER} was used for a different request.`;
     }
     const idempotencyHeader = spec.idempotent ? idempotencyHeaderSchema : undefined;

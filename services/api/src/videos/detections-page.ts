@@ -1,4 +1,5 @@
 import type { ChunkLayout, DetectedObject, FrameResult } from '@video-detect/shared';
+import { inRange, type TimeRange } from './frame-window.js';
 
 export interface ChunkSlice {
   chunk: number;
@@ -26,15 +27,25 @@ export function planPage(layout: ChunkLayout, offset: number, limit: number): Ch
 export interface ObjectFilter {
   classes: Set<string> | null;
   minScore: number | null;
+  trackId: number | null;
 }
 
-export function filterObjects(objects: DetectedObject[], filter: ObjectFilter): DetectedObject[] {
-  if (!filter.classes && filter.minScore === null) return objects;
-  return objects.filter(
-    (o) => (!filter.classes || filter.classes.has(o.label)) && (filter.minScore === null || o.score >= filter.minScore),
+/** The objects that pass the filter, each with its `track_id` (null where the video was not tracked). */
+export function filterObjects(objects: DetectedObject[], filter: ObjectFilter): Array<DetectedObject & { track_id: number | null }> {
+  const kept = objects.map((o) => ({ ...o, track_id: o.track_id ?? null }));
+  if (!filter.classes && filter.minScore === null && filter.trackId === null) return kept;
+  return kept.filter(
+    (o) =>
+      (!filter.classes || filter.classes.has(o.label)) &&
+      (filter.minScore === null || o.score >= filter.minScore) &&
+      (filter.trackId === null || o.track_id === filter.trackId),
   );
 }
 
-export function filterFrames(frames: FrameResult[], filter: ObjectFilter): FrameResult[] {
-  return frames.map((f) => ({ ...f, objects: filterObjects(f.objects, filter) }));
+/** A frame as /detections answers it: every object with its `track_id`. */
+export type PageFrame = Omit<FrameResult, 'objects'> & { objects: ReturnType<typeof filterObjects> };
+
+/** Frames in the time range, each with its objects filtered. */
+export function filterFrames(frames: FrameResult[], filter: ObjectFilter & TimeRange): PageFrame[] {
+  return frames.filter((f) => inRange(f.timestamp, filter)).map((f) => ({ ...f, objects: filterObjects(f.objects, filter) }));
 }

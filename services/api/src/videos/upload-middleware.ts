@@ -19,7 +19,7 @@ export function uploadMiddleware(ctx: AppContext): { receive: RequestHandler[]; 
       destination: ctx.uploads.dir,
       filename: (_req, file, cb) => cb(null, UploadStorage.fileName(randomUUID(), file.originalname)),
     }),
-    limits: { fileSize: ctx.config.api.maxUploadBytes, files: 1, fields: 10, fieldSize: 8192, parts: 12 },
+    limits: { fileSize: ctx.config.api.maxUploadBytes, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 },
   });
   const removeOnAbort: RequestHandler = (req, res, next) => {
     res.on('close', () => {

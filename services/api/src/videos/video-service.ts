@@ -4,17 +4,20 @@ import {
   chunkLayoutOf,
   FailureCode,
   JobName,
+  newAnalysisRecord,
   probeVideo,
   toVideoResource,
   UnreadableVideoError,
   VideoStatus,
   type FrameResult,
+  type AnalysisSettings,
   type VideoOptions,
   type VideoRecord,
 } from '@video-detect/shared';
 import type { AppContext } from '../context.js';
 import { HttpError, notFound } from '../http/http-error.js';
-import { filterFrames, planPage, type ObjectFilter } from './detections-page.js';
+import { filterFrames, planPage, type ObjectFilter, type PageFrame } from './detections-page.js';
+import { frameWindow, type TimeRange } from './frame-window.js';
 import type { DetectionsPage, VideoResource } from './video-schemas.js';
 
 /** A video list page, as GET /api/v1/videos answers it. */
@@ -65,12 +68,14 @@ export class VideoService {
 
   /**
    * Accepts a stored upload: ffprobe must find a decodable video stream (else 415), then the
-   * record is written and the `plan` job added with job id = video id.
+   * record (and the analysis asked for with it, which runs once the video is completed) is written
+   * and the `plan` job added with job id = video id.
    */
   async accept(
     ownerId: string,
     file: { filename: string; originalname: string; size: number },
     options: VideoOptions,
+    analysis: AnalysisSettings | null,
     clientTag: string | null,
   ): Promise<VideoRecord> {
     const id = path.parse(file.filename).name;
@@ -105,6 +110,7 @@ export class VideoService {
     };
     await this.ctx.videos.create(record);
     try {
+      if (analysis) await this.ctx.analyses.create(newAnalysisRecord(id, analysis), null);
       await this.ctx.jobs.add(JobName.Plan, { videoId: id });
     } catch (err) {
       await this.ctx.videos.delete(record).catch(() => undefined);
@@ -113,15 +119,22 @@ export class VideoService {
     return record;
   }
 
-  async detectionsPage(record: VideoRecord, offset: number, limit: number, filter: ObjectFilter): Promise<DetectionsPage> {
+  /**
+   * A page of analysed frames. `offset` counts analysed frames from the start of the video; with a
+   * time range the page starts at its first frame (when `offset` is before it) and ends with its last.
+   */
+  async detectionsPage(record: VideoRecord, offset: number, limit: number, filter: ObjectFilter & TimeRange): Promise<DetectionsPage> {
     const base = { video_id: record.id, status: record.status };
     const stillRunning = isRunning(record.status);
     const layout = chunkLayoutOf(record);
     if (!layout) return { ...base, frames: [], next_offset: stillRunning ? offset : null };
-    const slices = planPage(layout, offset, limit);
+    const window = await frameWindow(this.ctx.videos, record.id, layout, filter);
+    const start = Math.max(offset, window.first);
+    const stop = Math.min(start + limit, window.end);
+    const slices = planPage(layout, start, Math.max(0, stop - start));
     const stored = await this.ctx.videos.getChunkResults(record.id, slices.map((s) => s.chunk));
-    const frames: FrameResult[] = [];
-    let nextOffset: number | null = offset + limit < layout.framesTotal ? offset + limit : null;
+    const frames: PageFrame[] = [];
+    let nextOffset: number | null = stop < window.end ? stop : null;
     for (const [i, slice] of slices.entries()) {
       const json = stored[i];
       if (!json) {
@@ -175,6 +188,8 @@ export class VideoService {
   async delete(record: VideoRecord): Promise<void> {
     await this.stopWork(record);
     const chunks = record.chunks_total ?? (await this.ctx.videos.get(record.id))?.chunks_total ?? 0;
+    // A running analysis finds its record gone and writes nothing.
+    for (const analysis of await this.ctx.analyses.list(record.id)) await this.ctx.jobs.remove(JobName.Analyse, { analysisId: analysis.id });
     await this.ctx.videos.delete({ ...record, chunks_total: chunks });
     await this.ctx.uploads.remove(record.file);
   }
@@ -194,6 +209,7 @@ export class VideoService {
     const chunks = record.chunks_total ?? (await this.ctx.videos.get(videoId))?.chunks_total ?? 0;
     for (let chunkIndex = 0; chunkIndex < chunks; chunkIndex++) outcomes.push(await jobs.removeUnlessRunning(JobName.Detect, { videoId, chunkIndex }));
     outcomes.push(await jobs.removeUnlessRunning(JobName.Merge, { videoId }));
+    outcomes.push(await jobs.removeUnlessRunning(JobName.Track, { videoId }));
     return !outcomes.includes('running');
   }
 }

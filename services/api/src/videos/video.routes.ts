@@ -1,6 +1,10 @@
 import type { RequestHandler } from 'express';
 import type { AppContext } from '../context.js';
-import type { ApiRoutes } from '../http/api-routes.js';
+import { DEFAULT_TRACKER_SETTINGS, trackerSettingsSchema } from '@video-detect/shared';
+import { analysisSettingsOr400 } from '../analyses/analysis-service.js';
+import { parseOr400, type ApiRoutes } from '../http/api-routes.js';
+import { z } from '../http/zod.js';
+import { TrackService } from '../tracks/track-service.js';
 import { UPLOAD_FIELD, uploadMiddleware } from './upload-middleware.js';
 import { VideoService, videoPath } from './video-service.js';
 import {
@@ -14,9 +18,12 @@ import {
 } from './video-schemas.js';
 
 const notFound = 'Unknown video, or not yours.';
+/** The upload's tracker settings merged over the defaults, checked as a whole (errors name `tracker.<field>`). */
+const trackerOption = z.object({ tracker: trackerSettingsSchema });
 
 export function registerVideoRoutes(routes: ApiRoutes, ctx: AppContext, uploadRateLimit: RequestHandler): void {
   const service = new VideoService(ctx);
+  const tracks = new TrackService(ctx);
   const upload = uploadMiddleware(ctx);
 
   routes.add({
@@ -39,8 +46,11 @@ export function registerVideoRoutes(routes: ApiRoutes, ctx: AppContext, uploadRa
     response: { status: 202, description: 'Accepted and queued.', schema: videoResourceSchema, headers: { Location: 'URL of the video resource.' } },
     errors: { 413: 'The file is over the upload size limit.', 415: 'Not a decodable video.' },
     handler: async ({ user, upload: { file, fields } }) => {
-      const options = { sample_fps: fields.sample_fps ?? null, min_score: fields.min_score ?? null, classes: fields.classes ?? null };
-      const record = await service.accept(user.id, file, options, fields.client_tag ?? null);
+      const tracking = fields.tracking ?? true;
+      const tracker = tracking ? parseOr400(trackerOption, { tracker: { ...DEFAULT_TRACKER_SETTINGS, ...fields.tracker } }, 'upload options').tracker : null;
+      const analysis = fields.analysis ? analysisSettingsOr400(fields.analysis, tracker, 'analysis.') : null;
+      const options = { sample_fps: fields.sample_fps ?? null, min_score: fields.min_score ?? null, classes: fields.classes ?? null, tracking, tracker };
+      const record = await service.accept(user.id, file, options, analysis, fields.client_tag ?? null);
       const base = ctx.config.api.publicBaseUrl?.replace(/\/$/, '') ?? '';
       return { body: await service.toResource(record), headers: { Location: `${base}${videoPath(record.id)}` } };
     },
@@ -74,16 +84,21 @@ export function registerVideoRoutes(routes: ApiRoutes, ctx: AppContext, uploadRa
     path: '/api/v1/videos/:id/detections',
     summary: 'Page through the analysed frames and their objects',
     description:
-      'Frames come in ascending index. `offset` and `limit` count analysed frames; `class` and `min_score` filter the objects within each frame (frames stay, so paging is stable). While a video is processing, a page ends at the first chunk not yet analysed and `next_offset` points there.',
+      'Frames come in ascending index. `offset` and `limit` count analysed frames; `class`, `min_score` and `track_id` filter the objects within each frame (frames stay, so paging is stable). `from` and `to` (seconds) keep the frames of a time range: a page starts at the first of them when `offset` is before it, and `next_offset` is null after the last. `track_id` also keeps only the frames of the track\'s time span. While a video is processing, a page ends at the first chunk not yet analysed and `next_offset` points there.',
     tags: ['videos'],
     auth: true,
     params: videoIdParamsSchema,
     query: detectionsQuerySchema,
     response: { status: 200, description: 'A page of frames.', schema: detectionsPageSchema },
-    errors: { 404: notFound },
+    errors: { 404: 'Unknown video or track, or not yours.', 409: 'track_id given for a video that is not completed or not tracked.' },
     handler: async ({ user, params, query }) => {
       const record = await service.getOwned(user.id, params.id);
-      const filter = { classes: query.class ? new Set(query.class) : null, minScore: query.min_score ?? null };
+      let range = { from: query.from ?? null, to: query.to ?? null };
+      if (query.track_id !== undefined) {
+        const track = await tracks.get(record, query.track_id);
+        range = { from: Math.max(range.from ?? 0, track.start), to: Math.min(range.to ?? Infinity, track.end) };
+      }
+      const filter = { classes: query.class ? new Set(query.class) : null, minScore: query.min_score ?? null, trackId: query.track_id ?? null, ...range };
       return { body: await service.detectionsPage(record, query.offset, query.limit, filter) };
     },
   });

@@ -1,23 +1,14 @@
-import {
-  chunkLayoutOf,
-  chunkResultSchema,
-  ChunksFailedError,
-  defineJobHandler,
-  IncompleteResultsError,
-  JobName,
-  VideoStatus,
-} from '@video-detect/shared';
+import { chunkLayoutOf, ChunksFailedError, defineJobHandler, IncompleteResultsError, JobName, readChunks, VideoStatus } from '@video-detect/shared';
 import type { ProcessorContext } from '../context.js';
+import { completeVideo } from './complete-video.js';
 import { ChunkResultMerger } from './merge-chunk-results.js';
-
-/** Chunks read per round trip: bounded memory however long the video. */
-const READ_BATCH = 16;
 
 /**
  * The `merge` job, run when every chunk is done (completed, or failed for good). Proves every
- * analysed frame is stored exactly once, writes the per-class summary and finishes the video as
- * completed. Results with a gap are IncompleteResultsError; a chunk that failed for good while the
- * video is still processing (its detector failed it already in the common case) is ChunksFailedError.
+ * analysed frame is stored exactly once and builds the per-class summary; then adds the `track`
+ * job, or (tracking switched off) finishes the video as completed. Results with a gap are
+ * IncompleteResultsError; a chunk that failed for good while the video is still processing (its
+ * detector failed it already in the common case) is ChunksFailedError.
  */
 export const mergeHandler = defineJobHandler(JobName.Merge, async ({ job, data: { videoId, chunksTotal }, log }, ctx: ProcessorContext) => {
   const record = await ctx.videos.get(videoId);
@@ -26,11 +17,7 @@ export const mergeHandler = defineJobHandler(JobName.Merge, async ({ job, data: 
   if (!layout) throw new IncompleteResultsError(['the video has no chunk plan (frames_total or chunk_frames missing)']);
 
   const merger = new ChunkResultMerger(layout);
-  for (let first = 0; first < chunksTotal; first += READ_BATCH) {
-    const indices = Array.from({ length: Math.min(READ_BATCH, chunksTotal - first) }, (_, i) => first + i);
-    const stored = await ctx.videos.getChunkResults(videoId, indices);
-    for (const [i, json] of stored.entries()) merger.add(first + i, json === null ? null : chunkResultSchema.parse(JSON.parse(json)));
-  }
+  if (chunksTotal > 0) for await (const { chunk, frames } of readChunks(ctx.videos, videoId, 0, chunksTotal - 1)) merger.add(chunk, frames);
   const complete = merger.complete();
   // Reasons of the chunks that failed for good (stalled too often, or their detector could not record it).
   const failures = Object.values(await job.getIgnoredChildrenFailures());
@@ -39,7 +26,11 @@ export const mergeHandler = defineJobHandler(JobName.Merge, async ({ job, data: 
     throw new ChunksFailedError(`${missing} failed: ${failures[0]}`);
   }
   if (!complete) throw new IncompleteResultsError(merger.problems);
-  await ctx.videos.finish(videoId, { status: VideoStatus.Completed, summary: merger.summary });
-  log.info({ framesAnalysed: record.frames_total }, 'video completed');
+  if (record.options.tracking) {
+    await ctx.jobs.add(JobName.Track, { videoId, summary: merger.summary });
+    log.info({ framesAnalysed: record.frames_total }, 'results complete; tracking next');
+    return { status: VideoStatus.Processing };
+  }
+  await completeVideo(ctx, videoId, merger.summary, log);
   return { status: VideoStatus.Completed };
 });

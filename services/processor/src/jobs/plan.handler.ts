@@ -53,6 +53,7 @@ export const planHandler = defineJobHandler(JobName.Plan, async ({ data: { video
     return nothing;
   }
 
+  await ctx.videos.saveChunkTimes(videoId, chunks.map((chunk) => chunk.timestamps[0]!));
   const stored = await ctx.videos.chunksDone(videoId);
   const todo = chunks.filter((chunk) => !stored.has(chunk.chunkIndex));
   const options = { min_score: record.options.min_score, classes: record.options.classes };
