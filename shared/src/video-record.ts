@@ -87,6 +87,26 @@ export const NO_OPTIONS: VideoOptions = { sample_fps: null, min_score: null, cla
 /** Options as stored: videos uploaded before tracking existed were not tracked. */
 const storedOptionsSchema = z.preprocess((v) => ({ tracking: false, tracker: null, ...(v as object) }), videoOptionsSchema);
 
+/** A record as an upload creates it: queued, nothing planned or found yet. */
+export function queuedVideoRecord(
+  fields: Pick<VideoRecord, 'id' | 'owner_id' | 'filename' | 'client_tag' | 'file' | 'size_bytes' | 'video' | 'options'> & { created_at?: string },
+): VideoRecord {
+  return {
+    created_at: new Date().toISOString(),
+    ...fields,
+    status: VideoStatus.Queued,
+    started_at: null,
+    completed_at: null,
+    frames_total: null,
+    chunks_total: null,
+    chunk_frames: null,
+    chunk_layout: null,
+    model: null,
+    summary: null,
+    error: null,
+  };
+}
+
 /** Flattens a (partial) record into hash fields; null clears to the empty string. */
 export function toVideoHash(record: Partial<VideoRecord>): Record<string, string> {
   const out: Record<string, string> = {};

@@ -6,6 +6,7 @@ import {
   JobName,
   newAnalysisRecord,
   probeVideo,
+  queuedVideoRecord,
   toVideoResource,
   UnreadableVideoError,
   VideoStatus,
@@ -87,27 +88,16 @@ export class VideoService {
       throw err;
     }
     const { streamIndex: _s, startTime: _t, ...video } = probed;
-    const record: VideoRecord = {
+    const record = queuedVideoRecord({
       id,
       owner_id: ownerId,
-      status: VideoStatus.Queued,
       filename: path.basename(file.originalname).slice(0, 255),
       client_tag: clientTag,
       file: file.filename,
       size_bytes: file.size,
-      created_at: new Date().toISOString(),
-      started_at: null,
-      completed_at: null,
       video,
       options,
-      frames_total: null,
-      chunks_total: null,
-      chunk_frames: null,
-      chunk_layout: null,
-      model: null,
-      summary: null,
-      error: null,
-    };
+    });
     await this.ctx.videos.create(record);
     try {
       if (analysis) await this.ctx.analyses.create(newAnalysisRecord(id, analysis), null);
