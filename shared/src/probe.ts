@@ -1,5 +1,6 @@
 import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
-import { FfmpegMissingError, UnreadableVideoError } from './failures.js';
+import { FfmpegMissingError, StorageUnavailableError, UnreadableVideoError } from './failures.js';
+import { inputOptions, isUnreachable, mediaInput, redactInput, type MediaInput } from './media-input.js';
 import type { VideoInfo } from './video-record.js';
 
 /** What the services need to know about an upload's video stream. */
@@ -10,11 +11,11 @@ export interface ProbedVideo extends VideoInfo {
   startTime: number;
 }
 
-function ffprobe(file: string, ffprobePath: string): Promise<FfprobeData> {
+function ffprobe(media: MediaInput, ffprobePath: string): Promise<FfprobeData> {
   return new Promise((resolve, reject) => {
     // fluent-ffmpeg spawns ffprobe with an argument array: the path never reaches a shell.
-    const command = ffmpeg(file).setFfprobePath(ffprobePath);
-    command.ffprobe((err: Error | null, data: FfprobeData) => (err ? reject(err) : resolve(data)));
+    const command = ffmpeg(media.input).setFfprobePath(ffprobePath);
+    command.ffprobe(inputOptions(media), (err: Error | null, data: FfprobeData) => (err ? reject(err) : resolve(data)));
   });
 }
 
@@ -38,19 +39,21 @@ function rotationOf(stream: FfprobeStream): number {
 }
 
 /**
- * Probes a file and describes its first real video stream (cover art is not a video).
+ * Probes a file (a path, or a presigned URL read with range requests) and describes its first real video stream (cover art is not a video).
  * Throws UnreadableVideoError when ffprobe cannot read it or it has no decodable video stream,
  * FfmpegMissingError when there is no ffprobe to ask.
  */
-export async function probeVideo(file: string, ffprobePath = 'ffprobe'): Promise<ProbedVideo> {
+export async function probeVideo(source: MediaInput | string, ffprobePath = 'ffprobe'): Promise<ProbedVideo> {
+  const media = typeof source === 'string' ? mediaInput(source) : source;
   let data: FfprobeData;
   try {
-    data = await ffprobe(file, ffprobePath);
+    data = await ffprobe(media, ffprobePath);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FfmpegMissingError('ffprobe', ffprobePath);
     // ffprobe's last stderr line names the problem ("<file>: Invalid data found when processing input").
-    const lines = (err instanceof Error ? err.message : String(err)).split('\n').map((l) => l.trim()).filter(Boolean);
-    const detail = (lines.findLast((l) => l.startsWith(`${file}:`)) ?? lines.at(-1) ?? 'unknown error').replace(`${file}: `, '');
+    const lines = redactInput(err instanceof Error ? err.message : String(err), media).split('\n').map((l) => l.trim()).filter(Boolean);
+    const detail = (lines.findLast((l) => l.startsWith(`${media.label}:`)) ?? lines.at(-1) ?? 'unknown error').replace(`${media.label}: `, '');
+    if (isUnreachable(media, detail)) throw new StorageUnavailableError('probing the upload', new Error(detail));
     throw new UnreadableVideoError(`ffprobe could not read it (${detail})`);
   }
   const stream = data.streams.find(

@@ -243,7 +243,7 @@ export class ApiRoutes {
     if (spec.auth) errors[401] ??= 'Missing, invalid or expired access token.';
     if (spec.params || spec.query || spec.headers || extraHeaders) errors[400] ??= 'Invalid parameters.';
     errors[429] ??= 'Too many requests.';
-    errors[503] ??= 'A dependency (Redis) is unreachable.';
+    errors[503] ??= 'A dependency (Redis, or the object store with STORAGE=s3) is unreachable.';
     for (const [status, description] of Object.entries(errors)) responses[status] = { description, content: { 'application/json': { schema: errorBodySchema } } };
     const headers = spec.headers && extraHeaders ? spec.headers.extend(extraHeaders.shape) : (spec.headers ?? extraHeaders);
     return {

@@ -82,7 +82,7 @@ export class VideoService {
     const id = path.parse(file.filename).name;
     let probed;
     try {
-      probed = await probeVideo(this.ctx.uploads.pathOf(file.filename), this.ctx.config.media.ffprobePath);
+      probed = await probeVideo(await this.ctx.uploads.source(file.filename), this.ctx.config.media.ffprobePath);
     } catch (err) {
       if (err instanceof UnreadableVideoError) throw new HttpError(415, 'unsupported_media', `Not a decodable video: ${err.detail}.`);
       throw err;

@@ -45,7 +45,7 @@ export function createDetectHandler(deps: DetectHandlerDeps): JobHandler<typeof 
     const started = performance.now();
     const outcome = await detectFrames(client, {
       ffmpegPath: config.media.ffmpegPath,
-      file: await uploads.readablePathOf(data.file),
+      file: await uploads.source(data.file),
       streamIndex: data.streamIndex,
       width: data.width,
       height: data.height,

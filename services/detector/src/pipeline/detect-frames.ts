@@ -1,4 +1,4 @@
-import type { FrameResult } from '@video-detect/shared';
+import type { FrameResult, MediaInput } from '@video-detect/shared';
 import type { PostprocessOptions } from '../inference/detection-engine.js';
 import type { InferenceClient } from '../inference/inference-client.js';
 import { FrameDecoder, type FrameRange } from '../media/frame-decoder.js';
@@ -6,7 +6,7 @@ import { computeLetterbox, familyInput } from '../preprocess/letterbox.js';
 
 export interface DetectFramesRequest {
   ffmpegPath: string;
-  file: string;
+  file: MediaInput | string;
   streamIndex: number | null;
   /** Displayed (after rotation) frame size, pixels. */
   width: number;
