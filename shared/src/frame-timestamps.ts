@@ -26,6 +26,9 @@ export function parseSeconds(value: string | undefined): number | null {
   return Number.isFinite(t) ? t : null;
 }
 
+/** Input flags ffprobe (listing) and ffmpeg (decoding) share, so both see the same timestamps. */
+export const GENPTS = ['-fflags', '+genpts'] as const;
+
 /** Runs ffprobe with an argument array (no shell) and hands each stdout line to `onLine`. */
 function ffprobeLines(ffprobePath: string, args: string[], onLine: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -63,7 +66,9 @@ function ffprobeLines(ffprobePath: string, args: string[], onLine: (line: string
  * fall back to decoding every frame for its best-effort timestamp.
  */
 export async function listFrameTimestamps(file: string, streamIndex: number, ffprobePath = 'ffprobe'): Promise<number[]> {
-  const select = ['-v', 'error', '-select_streams', String(streamIndex)];
+  // +genpts: packets without a pts (AVI, MPEG-PS with B-frames) get one from their dts and the
+  // stream's reordering, as the detector's ffmpeg (same flag) gives its frames.
+  const select = ['-v', 'error', ...GENPTS, '-select_streams', String(streamIndex)];
   const fromPackets: number[] = [];
   let missing = 0;
   await ffprobeLines(ffprobePath, [...select, '-show_entries', 'packet=pts_time,flags', '-of', 'compact', file], (line) => {
@@ -75,8 +80,8 @@ export async function listFrameTimestamps(file: string, streamIndex: number, ffp
   });
   if (missing === 0) return fromPackets.sort((a, b) => a - b);
 
-  // Some packets carry no pts (AVI and MPEG-PS with B-frames): decode and take each frame's
-  // best-effort timestamp, which is what ffmpeg's `t` is when the detector selects frames.
+  // Some packets still carry no pts: decode and take each frame's best-effort timestamp, which is
+  // what ffmpeg's `t` is when the detector selects frames.
   const fromFrames: number[] = [];
   await ffprobeLines(ffprobePath, [...select, '-show_entries', 'frame=best_effort_timestamp_time', '-of', 'compact', file], (line) => {
     const frame = parseCompactLine(line, 'frame');
