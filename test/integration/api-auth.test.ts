@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
+import { hashPassword } from '../../services/api/src/auth/password.js';
 import { assertError, startTestApi, type TestApi } from '../helpers/api-client.js';
 
 const secret = 'test-secret-that-is-long-enough-for-hs256-0123456789';
@@ -32,6 +33,21 @@ describe('auth', () => {
     const unknown = await api.http().post('/api/v1/auth/token').send({ username: 'nobody', password: 'wrong-password' }).expect(401);
     assert.deepEqual(wrong.body, unknown.body);
     assertError(wrong.body, 'invalid_credentials');
+  });
+
+  it('login checks credentials only: a wrong password of any length is 401, and a password older than the policy still works', async () => {
+    const unknown = await api.http().post('/api/v1/auth/token').send({ username: 'nobody', password: 'abcde' }).expect(401);
+    for (const password of ['abcde', 'x', 'p'.repeat(300)]) {
+      const res = await api.http().post('/api/v1/auth/token').send({ username: 'alice', password }).expect(401);
+      assert.deepEqual(res.body, unknown.body, `password of ${password.length} characters`);
+    }
+    // A name the registration policy refuses is simply not a user.
+    assert.deepEqual((await api.http().post('/api/v1/auth/token').send({ username: 'a b', password: 'abcde' }).expect(401)).body, unknown.body);
+    // A user stored with a 5-character password (set before the policy) can still sign in.
+    await api.ctx.users.create('legacy', await hashPassword('abcde'));
+    await api.http().post('/api/v1/auth/token').send({ username: 'legacy', password: 'abcde' }).expect(200);
+    // The body is still validated as a body: missing fields are 400.
+    assertError((await api.http().post('/api/v1/auth/token').send({ username: 'alice' }).expect(400)).body, 'invalid_request');
   });
 
   it('rotates refresh tokens: a used one is refused', async () => {

@@ -17,6 +17,16 @@ const credentialsSchema = z
   })
   .openapi('Credentials');
 
+// Login checks credentials only: the registration policy (length, characters) must not answer 400
+// for a wrong password, or a client could tell the policy from a failed login and a user whose
+// password predates a stricter policy could never sign in. The bounds only cap the work per request.
+const loginSchema = z
+  .object({
+    username: z.string().min(1).max(256).openapi({ example: 'alice' }),
+    password: z.string().min(1).max(1024).openapi({ example: 'correct horse battery' }),
+  })
+  .openapi('Login');
+
 const tokenPairSchema = z
   .object({
     access_token: z.string(),
@@ -53,7 +63,7 @@ export function registerAuthRoutes(routes: ApiRoutes, ctx: AppContext, authRateL
     summary: 'Exchange username and password for tokens',
     tags: ['auth'],
     auth: false,
-    body: credentialsSchema,
+    body: loginSchema,
     middleware: [authRateLimit],
     response: { status: 200, description: 'Tokens.', schema: tokenPairSchema },
     errors: { 401: 'Bad credentials (the same whether or not the user exists).' },
