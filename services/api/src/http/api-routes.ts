@@ -242,6 +242,11 @@ export class ApiRoutes {
     const errors: Partial<Record<ErrorStatus, string>> = { ...spec.errors };
     if (spec.auth) errors[401] ??= 'Missing, invalid or expired access token.';
     if (spec.params || spec.query || spec.headers || extraHeaders) errors[400] ??= 'Invalid parameters.';
+    // Every /api request body goes through the JSON parser, whether or not the route reads one (app.ts).
+    if (spec.path.startsWith('/api/')) {
+      errors[400] ??= 'The request body is not valid JSON.';
+      errors[413] ??= 'The request body is too large.';
+    }
     errors[429] ??= 'Too many requests.';
     errors[503] ??= 'A dependency (Redis) is unreachable.';
     for (const [status, description] of Object.entries(errors)) responses[status] = { description, content: { 'application/json': { schema: errorBodySchema } } };
