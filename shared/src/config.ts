@@ -50,6 +50,9 @@ export const envSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: int(1).default(60),
   RATE_LIMIT_MAX: int(1).default(600),
   AUTH_RATE_LIMIT_MAX: int(1).default(30),
+  MEDIA_URL_SECRET: optionalString,
+  MEDIA_URL_TTL_SECONDS: int(30, 86400).default(900),
+  VIEWER_DIR: optionalString,
 
   MODEL_PATH: z.string().min(1).default('models/yolox_nano.onnx'),
   DETECTOR_EXECUTION_PROVIDER: z.enum(EXECUTION_PROVIDERS).default('cpu'),
@@ -122,6 +125,10 @@ export interface Config {
     rateLimit: { windowMs: number; max: number; authMax: number };
   };
   auth: { jwtSecret: string | undefined; accessTtlSeconds: number; refreshTtlSeconds: number };
+  /** Signed media URLs (docs/viewer.md): the HMAC key (derived from the JWT secret when unset) and how long a URL works. */
+  mediaUrls: { secret: string | undefined; ttlSeconds: number };
+  /** The built web viewer (`npm run build`) the API serves at `/`; undefined: `viewer/dist` of this checkout or image. */
+  viewer: { dir: string | undefined };
   model: { path: string };
   detector: {
     executionProvider: ExecutionProviderName;
@@ -206,6 +213,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000, max: e.RATE_LIMIT_MAX, authMax: e.AUTH_RATE_LIMIT_MAX },
     },
     auth: { jwtSecret: e.JWT_SECRET, accessTtlSeconds: e.JWT_ACCESS_TTL_SECONDS, refreshTtlSeconds: e.JWT_REFRESH_TTL_SECONDS },
+    mediaUrls: { secret: e.MEDIA_URL_SECRET, ttlSeconds: e.MEDIA_URL_TTL_SECONDS },
+    viewer: { dir: e.VIEWER_DIR },
     model: { path: e.MODEL_PATH },
     detector: {
       executionProvider: e.DETECTOR_EXECUTION_PROVIDER,

@@ -12,6 +12,8 @@ import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { Idempotency } from './http/idempotency.js';
 import { createRateLimits } from './http/rate-limits.js';
 import { registerAnalysisRoutes } from './analyses/analysis.routes.js';
+import { createMediaAccess } from './media/media-access.js';
+import { registerMediaRoutes } from './media/media.routes.js';
 import { registerTrackRoutes } from './tracks/track.routes.js';
 import { registerVideoRoutes } from './videos/video.routes.js';
 import { registerWebhookRoutes } from './webhooks/webhook.routes.js';
@@ -35,12 +37,14 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
 
   const limits = createRateLimits(ctx);
   const idempotency = new Idempotency(ctx.redis, ctx.keys, ctx.config.idempotency.ttlSeconds);
-  const routes = new ApiRoutes(createRequireAuth(jwtSecret), ctx.config.env !== 'production', idempotency);
+  const requireAuth = createRequireAuth(jwtSecret);
+  const routes = new ApiRoutes(requireAuth, ctx.config.env !== 'production', idempotency, createMediaAccess(requireAuth, ctx.mediaUrls, ctx.videos));
   registerHealthRoutes(routes, ctx);
   registerAuthRoutes(routes, ctx, limits.auth);
   registerVideoRoutes(routes, ctx, limits.upload);
   registerTrackRoutes(routes, ctx);
   registerAnalysisRoutes(routes, ctx);
+  registerMediaRoutes(routes, ctx);
   const streams = registerEventRoutes(routes, ctx);
   registerWebhookRoutes(routes, ctx);
   const openApi = routes.document(API_VERSION);
