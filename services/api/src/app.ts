@@ -17,6 +17,7 @@ import { registerMediaRoutes } from './media/media.routes.js';
 import { registerTrackRoutes } from './tracks/track.routes.js';
 import { registerVideoRoutes } from './videos/video.routes.js';
 import { registerWebhookRoutes } from './webhooks/webhook.routes.js';
+import { serveViewer, viewerDir } from './viewer/viewer-static.js';
 
 export const API_VERSION = '1.0.0';
 
@@ -56,6 +57,7 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
     res.json(openApi);
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { swaggerOptions: { persistAuthorization: true } }));
+  serveViewer(app, viewerDir(ctx.config.viewer.dir));
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger, ctx.redis));
   return { app, openApi, streams };
