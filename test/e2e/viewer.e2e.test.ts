@@ -1,6 +1,3 @@
-// The page's code runs in the browser (page.evaluate): it needs the DOM's types.
-/// <reference lib="dom" />
-/// <reference lib="dom.asynciterable" />
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -13,6 +10,19 @@ import type { FrameResult } from '@video-detect/shared';
 import { classColor } from '../../viewer/src/overlay/colors.js';
 import { TestStack } from '../helpers/stack.js';
 import { mediaPath, repoRoot } from '../helpers/test-env.js';
+
+/** The browser globals the page-side callbacks touch (this test project has Node's types, not the DOM's). */
+interface PageCanvas {
+  width: number;
+  dataset: Record<string, string | undefined>;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+}
+interface PageElement {
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): PageElement | null;
+}
+declare const document: { querySelector(selector: string): (PageCanvas & { readyState?: number }) | null };
+declare const localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const screenshots = path.join(repoRoot, 'docs/images');
@@ -126,7 +136,7 @@ describe('web viewer', () => {
     await page.waitForFunction(() => (document.querySelector('video')?.readyState ?? 0) >= 2);
     await page.fill('input[name=frame]', String(known.f.index));
     await page.press('input[name=frame]', 'Enter');
-    await page.waitForFunction((n) => document.querySelector<HTMLCanvasElement>('.stage canvas')?.dataset.frameIndex === String(n), known.f.index);
+    await page.waitForFunction((n) => document.querySelector('.stage canvas')?.dataset.frameIndex === String(n), known.f.index);
     assert.match(await page.locator('[data-testid=frame-info]').innerText(), new RegExp(`frame ${known.f.index} `));
 
     const color = classColor(known.o.label);
@@ -134,7 +144,7 @@ describe('web viewer', () => {
     const edge = () =>
       page.evaluate(
         ({ x, y, w }) => {
-          const canvas = document.querySelector<HTMLCanvasElement>('.stage canvas')!;
+          const canvas = document.querySelector('.stage canvas')!;
           const s = canvas.width / w;
           const px = canvas.getContext('2d')!.getImageData(Math.round(x * s) - 3, Math.round(y * s) - 3, 7, 7).data;
           return Array.from(px, Number);
@@ -168,7 +178,7 @@ describe('web viewer', () => {
     assert.ok(Math.abs(analysis.lines[0].points[0][0] - 0.5) < 0.01, 'the line where it was drawn');
     const counts = analysis.lines[0].counts as Record<string, { in: number; out: number }>;
     const shown = await page.locator('[data-testid=counts] tr[data-count="line 1"]').evaluateAll((rows) =>
-      rows.map((r) => ({ label: r.getAttribute('data-label'), in: Number(r.querySelector('[data-in]')!.getAttribute('data-in')), out: Number(r.querySelector('[data-out]')!.getAttribute('data-out')) })),
+      (rows as unknown as PageElement[]).map((r) => ({ label: r.getAttribute('data-label'), in: Number(r.querySelector('[data-in]')!.getAttribute('data-in')), out: Number(r.querySelector('[data-out]')!.getAttribute('data-out')) })),
     );
     const expected = Object.entries(counts).map(([label, c]) => ({ label, in: c.in, out: c.out }));
     assert.deepEqual(shown, expected.length ? expected : [{ label: null, in: 0, out: 0 }]);

@@ -4,6 +4,94 @@
  */
 
 export interface paths {
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change your password (signs out every other session)
+         * @description Needs the current password. Revokes every access and refresh token issued to the user so far, on every device, and answers a new token pair for this client. Failed attempts count towards the per-account login slow-down.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PasswordChange"];
+                };
+            };
+            responses: {
+                /** @description New tokens; every token issued before is revoked. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TokenPair"];
+                    };
+                };
+                /** @description Invalid parameters. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, invalid or expired access token. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The current password is wrong. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Redis) is unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/refresh": {
         parameters: {
             query?: never;
@@ -165,6 +253,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Sign out everywhere
+         * @description Revokes every access and refresh token issued to the user, this one included, on every device.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Signed out everywhere. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing, invalid or expired access token. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Redis) is unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/token": {
         parameters: {
             query?: never;
@@ -174,7 +326,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange username and password for tokens */
+        /**
+         * Exchange username and password for tokens
+         * @description Checks the credentials only (a wrong password of any length is 401, never 400). After 5 failed logins for one username within 900 s, from any address, each further attempt is answered later (a delay that doubles per failure, up to 20 s): slowed, never refused, so nobody can lock a user out.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -184,7 +339,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["Credentials"];
+                    "application/json": components["schemas"]["Login"];
                 };
             };
             responses: {
@@ -2978,6 +3133,12 @@ export interface components {
             /** @enum {string} */
             status: "ok";
         };
+        Login: {
+            /** @example correct horse battery */
+            password: string;
+            /** @example alice */
+            username: string;
+        };
         MediaUrlsRequest: {
             /**
              * @description Paths relative to the video: `file`, `renders/{render_id}/file`, `frames/{index}.jpg` (1..100).
@@ -2987,6 +3148,12 @@ export interface components {
              *     ]
              */
             resources: string[];
+        };
+        PasswordChange: {
+            /** @example correct horse battery */
+            current_password: string;
+            /** @example a new correct horse */
+            new_password: string;
         };
         RefreshRequest: {
             refresh_token: string;
