@@ -36,6 +36,7 @@ export const envSchema = z.object({
     .default('vd'),
 
   VIDEO_STORAGE_DIR: z.string().min(1).default('video_storage'),
+  UPLOAD_IDLE_SECONDS: int(1).default(900),
   // Object storage (docs/deployment.md): uploads in an S3-compatible bucket instead of VIDEO_STORAGE_DIR.
   STORAGE: z.enum(['local', 's3']).default('local'),
   S3_BUCKET: optionalString,
@@ -65,6 +66,13 @@ export const envSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: int(1).default(60),
   RATE_LIMIT_MAX: int(1).default(600),
   AUTH_RATE_LIMIT_MAX: int(1).default(30),
+  LOGIN_SLOWDOWN_AFTER: int(1).default(5),
+  LOGIN_SLOWDOWN_DELAY_MS: int(0).default(1000),
+  LOGIN_SLOWDOWN_MAX_DELAY_MS: int(0).default(20_000),
+  LOGIN_SLOWDOWN_WINDOW_SECONDS: int(1).default(900),
+  MEDIA_URL_SECRET: optionalString,
+  MEDIA_URL_TTL_SECONDS: int(30, 86400).default(900),
+  VIEWER_DIR: optionalString,
 
   MODEL_PATH: z.string().min(1).default('models/yolox_nano.onnx'),
   DETECTOR_EXECUTION_PROVIDER: z.enum(EXECUTION_PROVIDERS).default('cpu'),
@@ -148,6 +156,8 @@ export interface Config {
     kind: Env['STORAGE'];
     /** Uploads with STORAGE=local; with s3 only a scratch folder nothing is kept in. */
     dir: string;
+    /** An upload in `.incoming/` not written to for this long is unfinished and swept (STORAGE=local). */
+    uploadIdleSeconds: number;
     s3: S3Settings | null;
   };
   media: { ffmpegPath: string; ffprobePath: string };
@@ -158,8 +168,18 @@ export interface Config {
     maxUploadBytes: number;
     registrationEnabled: boolean;
     rateLimit: { windowMs: number; max: number; authMax: number };
+    /**
+     * Per-account login throttling: after `after` failed logins for one username within `windowMs`
+     * (from any address), each further attempt is answered `delayMs` later, doubling per failure up
+     * to `maxDelayMs`. Only slowed, never refused, so nobody can lock another user out.
+     */
+    loginSlowDown: { after: number; delayMs: number; maxDelayMs: number; windowMs: number };
   };
   auth: { jwtSecret: string | undefined; accessTtlSeconds: number; refreshTtlSeconds: number };
+  /** Signed media URLs (docs/viewer.md): the HMAC key (derived from the JWT secret when unset) and how long a URL works. */
+  mediaUrls: { secret: string | undefined; ttlSeconds: number };
+  /** The built web viewer (`npm run build`) the API serves at `/`; undefined: `viewer/dist` of this checkout or image. */
+  viewer: { dir: string | undefined };
   model: { path: string };
   detector: {
     executionProvider: ExecutionProviderName;
@@ -234,7 +254,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
-    storage: { kind: e.STORAGE, dir: e.VIDEO_STORAGE_DIR, s3 },
+    storage: { kind: e.STORAGE, dir: e.VIDEO_STORAGE_DIR, uploadIdleSeconds: e.UPLOAD_IDLE_SECONDS, s3 },
     media: { ffmpegPath: e.FFMPEG_PATH, ffprobePath: e.FFPROBE_PATH },
     api: {
       port: e.PORT,
@@ -243,8 +263,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
       registrationEnabled: e.REGISTRATION_ENABLED,
       rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000, max: e.RATE_LIMIT_MAX, authMax: e.AUTH_RATE_LIMIT_MAX },
+      loginSlowDown: {
+        after: e.LOGIN_SLOWDOWN_AFTER,
+        delayMs: e.LOGIN_SLOWDOWN_DELAY_MS,
+        maxDelayMs: e.LOGIN_SLOWDOWN_MAX_DELAY_MS,
+        windowMs: e.LOGIN_SLOWDOWN_WINDOW_SECONDS * 1000,
+      },
     },
     auth: { jwtSecret: e.JWT_SECRET, accessTtlSeconds: e.JWT_ACCESS_TTL_SECONDS, refreshTtlSeconds: e.JWT_REFRESH_TTL_SECONDS },
+    mediaUrls: { secret: e.MEDIA_URL_SECRET, ttlSeconds: e.MEDIA_URL_TTL_SECONDS },
+    viewer: { dir: e.VIEWER_DIR },
     model: { path: e.MODEL_PATH },
     detector: {
       executionProvider: e.DETECTOR_EXECUTION_PROVIDER,

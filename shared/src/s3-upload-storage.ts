@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -7,13 +7,26 @@ import { StorageUnavailableError, UnreadableVideoError } from './failures.js';
 import { mediaInput, type MediaInput } from './media-input.js';
 import { assertStoredName, type UploadStorage } from './upload-storage.js';
 
-/** A client error (4xx) is the store's answer about this request; anything else (no answer, 5xx) means it is away. */
-function isStoreAnswer(err: unknown): err is S3ServiceException {
-  const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
-  return status !== undefined && status >= 400 && status < 500;
+/** A stored object as an HTTP answer: a whole body (200), a part (206), not modified (304) or a range outside it (416). */
+export interface StoredObjectResponse {
+  status: 200 | 206 | 304 | 416;
+  headers: Record<string, string>;
+  /** null for HEAD and 304. */
+  body: Readable | null;
 }
 
-const isNotFound = (err: unknown) => isStoreAnswer(err) && (err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata.httpStatusCode === 404);
+/** The HTTP status the store answered with, when it answered (the SDK's errors carry it, modelled or not). */
+function statusOf(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+}
+
+/** A client error (3xx/4xx) is the store's answer about this request; anything else (no answer, 5xx) means it is away. */
+function isStoreAnswer(err: unknown): boolean {
+  const status = statusOf(err);
+  return status !== undefined && status >= 300 && status < 500;
+}
+
+const isNotFound = (err: unknown) => statusOf(err) === 404 || (err instanceof S3ServiceException && (err.name === 'NotFound' || err.name === 'NoSuchKey'));
 
 /**
  * STORAGE=s3: uploads are objects `<S3_PREFIX><name>` in one bucket of any S3-compatible service.
@@ -42,6 +55,17 @@ export class S3UploadStorage implements UploadStorage {
   }
 
   async ensure(): Promise<void> {}
+
+  /**
+   * An object exists only once its multipart upload completes, and a video is recorded right after,
+   * so incoming and stored are the same key (no copy). A multipart upload cut off by a dead process
+   * is invisible; the bucket's AbortIncompleteMultipartUpload lifecycle rule frees its parts.
+   */
+  async promote(): Promise<void> {}
+
+  sweepIncoming(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
 
   async source(fileName: string): Promise<MediaInput> {
     const target = { Bucket: this.settings.bucket, Key: this.keyOf(fileName) };
@@ -72,6 +96,29 @@ export class S3UploadStorage implements UploadStorage {
       // The body's own error (over the limit, the client gone) is the reason, not the store.
       if (bodyError) throw bodyError as Error;
       throw isStoreAnswer(err) ? err : new StorageUnavailableError('storing the upload', err);
+    }
+  }
+
+  /**
+   * Reads a stored object for an HTTP client, passing its `Range` and `If-None-Match` on: the store
+   * answers the part (206), 304 or 416 itself. UnreadableVideoError when it is gone.
+   */
+  async read(fileName: string, request: { range?: string; ifNoneMatch?: string; head?: boolean }): Promise<StoredObjectResponse> {
+    const target = { Bucket: this.settings.bucket, Key: this.keyOf(fileName), Range: request.range, IfNoneMatch: request.ifNoneMatch };
+    try {
+      const out = request.head ? await this.client.send(new HeadObjectCommand(target)) : await this.client.send(new GetObjectCommand(target));
+      const headers: Record<string, string> = { 'Accept-Ranges': 'bytes' };
+      if (out.ContentLength !== undefined) headers['Content-Length'] = String(out.ContentLength);
+      if (out.ContentRange) headers['Content-Range'] = out.ContentRange;
+      if (out.ETag) headers.ETag = out.ETag;
+      if (out.LastModified) headers['Last-Modified'] = out.LastModified.toUTCString();
+      const body = 'Body' in out && out.Body instanceof Readable ? out.Body : null;
+      return { status: out.ContentRange ? 206 : 200, headers, body };
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 304 || status === 416) return { status, headers: {}, body: null };
+      if (isNotFound(err)) throw new UnreadableVideoError('the stored upload is gone from the bucket');
+      throw isStoreAnswer(err) ? err : new StorageUnavailableError('reading the upload', err);
     }
   }
 

@@ -19,7 +19,11 @@ export function uploadMiddleware(ctx: AppContext): { receive: RequestHandler[]; 
   const upload = multer({
     storage:
       uploads instanceof LocalUploadStorage
-        ? multer.diskStorage({ destination: uploads.dir, filename: (_req, file, cb) => cb(null, storedFileName(randomUUID(), file.originalname)) })
+        ? multer.diskStorage({
+            // Received into .incoming/ and moved among the videos once accepted (UploadStorage.promote).
+            destination: uploads.incomingDir,
+            filename: (_req, file, cb) => cb(null, storedFileName(randomUUID(), file.originalname)),
+          })
         : new StorageUploadEngine(uploads),
     limits: { fileSize: ctx.config.api.maxUploadBytes, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 },
   });

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { inputOptions, mediaInput, redactInput, type MediaInput } from '@video-detect/shared';
 import type { PixelFormat } from '../preprocess/letterbox.js';
 import { FrameDecodeError } from './frame-decode-error.js';
+import { GENPTS } from '@video-detect/shared';
 
 /** A frame-exact slice of the source, as the processor plans it (see `detectJobSchema`). */
 export interface FrameRange {
@@ -77,8 +78,9 @@ export function buildFfmpegArgs(req: FrameDecodeRequest): string[] {
     'error',
     ...seek,
     ...inputOptions(media),
-    // Keep the stream's own timestamps so `t` in select is the pts ffprobe reports.
+    // Keep the stream's own timestamps so `t` in select is the pts ffprobe reports (listed with the same GENPTS).
     '-copyts',
+    ...GENPTS,
     '-i',
     media.input,
     '-map',
