@@ -94,17 +94,18 @@ describe('multi-node: API, processor and two detectors on STORAGE=s3, nothing sh
     };
     nodes.push(new Node('api', env), new Node('processor', env), new Node('detector', env), new Node('detector', env));
     base = `http://127.0.0.1:${port}`;
-    const [localStack] = await Promise.all([
+    const [started, ready] = await Promise.allSettled([
       TestStack.start(jobSettings),
       (async () => {
-        for (const deadline = Date.now() + 30_000; ; await sleep(200)) {
-          const ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
-          if (ready) break;
+        for (const deadline = Date.now() + 90_000; ; await sleep(200)) {
+          if (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)) break;
           assert.ok(Date.now() < deadline, `the API node did not start: ${nodes[0]!.log}`);
         }
       })(),
     ]);
-    local = localStack;
+    // Kept even when the other failed, so after() stops it.
+    if (started.status === 'fulfilled') local = started.value;
+    for (const outcome of [started, ready]) if (outcome.status === 'rejected') throw outcome.reason;
     local.spawnService('processor');
     local.spawnService('detector');
     const user = { username: 'multi-node', password: 'a long password' };
