@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { JobName } from '@video-detect/shared';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PrivateRedis } from '../helpers/private-redis.js';
 import { TestStack } from '../helpers/stack.js';
@@ -85,5 +90,46 @@ describe('the processor killed (SIGKILL) in the merge', () => {
     const video = await stack.waitForEnd(up.id, 180_000);
     assert.equal(video.status, 'completed', JSON.stringify(video.error));
     await assertWholeAndIdle(stack, up.id, 185);
+  });
+});
+
+describe("disk full while a detector writes results (Redis's AOF on a full tmpfs)", () => {
+  const mountPoint = mkdtempSync(path.join(tmpdir(), 'vd-redis-full-'));
+  let redis: PrivateRedis;
+  let stack: TestStack;
+  before(async () => {
+    assert.equal(process.getuid?.(), 0, 'this test mounts a tmpfs: run it as root (CI does)');
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mountPoint], { encoding: 'utf8' });
+    assert.equal(mounted.status, 0, `mount tmpfs: ${mounted.stderr}`);
+    redis = await PrivateRedis.start(mountPoint, 'everysec');
+    stack = await TestStack.start({ REDIS_URL: redis.url, CHUNK_FRAMES: '24', CHUNK_BACKOFF_MS: '500', CHUNK_ATTEMPTS: '10', RATE_LIMIT_MAX: '100000', JOB_LOCK_MS: '8000', JOB_STALLED_INTERVAL_MS: '2000' });
+    stack.spawnService('processor');
+    stack.spawnService('detector');
+    await stack.waitForWorkers('detector', 1);
+  });
+  after(async () => {
+    await stack?.stop();
+    await redis?.kill();
+    spawnSync('umount', [mountPoint]);
+    rmSync(mountPoint, { recursive: true, force: true });
+  });
+
+  it('the write fails with the reason, nothing half-stored, and the chunk is retried once there is room: completed, each frame once', async () => {
+    const up = await stack.upload(mediaPath('friday.mp4'));
+    await waitFor(stack, up.id, (v) => v.progress.chunks_done >= 1, 'a chunk done before the disk fills');
+    const filler = path.join(mountPoint, 'filler');
+    spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k'], { stdio: 'ignore' });
+    const stuckAt = (await stack.get(up.id).catch(() => null))?.progress.chunks_done ?? 0;
+    await sleep(3000);
+    rmSync(filler);
+    const video = await stack.waitForEnd(up.id, 180_000);
+    assert.equal(video.status, 'completed', JSON.stringify(video.error));
+    await assertWholeAndIdle(stack, up.id, 185);
+    const attempts = await Promise.all(
+      Array.from({ length: video.progress.chunks_total ?? 0 }, (_, chunkIndex) => stack.api.ctx.jobs.getJob(JobName.Detect, { videoId: up.id, chunkIndex })),
+    );
+    const retried = attempts.filter((job) => job && (job.attemptsMade > 1 || job.stalledCounter > 0)).length;
+    assert.ok(retried >= 1 || stuckAt < video.progress.chunks_total!, `a chunk was retried after the failed write (chunks done when full: ${stuckAt})`);
+    assert.match(stack.recentLogs(), /MISCONF|No space left|AOF/i, 'the detector logged why the write failed');
   });
 });

@@ -17,7 +17,7 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * A redis-server of a test's own, on a free port, with AOF on (fsync on every write), for tests
+ * A redis-server of a test's own, on a free port, with AOF on, for tests
  * that kill Redis: the shared Redis on 6379 is never touched. `kill()` is SIGKILL; `start()` again
  * reloads the AOF from the same directory.
  */
@@ -27,20 +27,22 @@ export class PrivateRedis {
   private constructor(
     readonly port: number,
     readonly dir: string,
+    /** `always` survives SIGKILL losing nothing; on a full disk it makes Redis exit, `everysec` makes it refuse writes until there is room. */
+    readonly fsync: 'always' | 'everysec',
   ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(dir = mkdtempSync(path.join(tmpdir(), 'vd-redis-'))): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort(), dir);
+  static async start(dir = mkdtempSync(path.join(tmpdir(), 'vd-redis-')), fsync: 'always' | 'everysec' = 'always'): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), dir, fsync);
     await redis.start();
     return redis;
   }
 
   async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction'];
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', this.fsync, '--maxmemory-policy', 'noeviction'];
     this.child = spawn('redis-server', args, { stdio: 'ignore' });
     const probe = createRedis(this.url, 'request', { lazyConnect: true, retryStrategy: () => null });
     probe.on('error', () => undefined);
