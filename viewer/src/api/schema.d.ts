@@ -1585,6 +1585,7 @@ export interface paths {
                     };
                     content: {
                         "application/octet-stream": string;
+                        "video/*": string;
                     };
                 };
                 /** @description The requested byte range (a `Range` request). */
@@ -1594,6 +1595,7 @@ export interface paths {
                     };
                     content: {
                         "application/octet-stream": string;
+                        "video/*": string;
                     };
                 };
                 /** @description Invalid parameters. */
@@ -1637,7 +1639,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
                 };
                 /** @description Too many requests. */
                 429: {

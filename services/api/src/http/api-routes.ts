@@ -14,7 +14,7 @@ export const errorBodySchema = z
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503 | 507;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 416 | 422 | 429 | 503 | 507;
 
 /** The one success response of a route: its status, its body schema (none for 204) and the headers it sets. */
 export interface SuccessSpec<S extends z.ZodType | undefined> {
@@ -100,7 +100,8 @@ export interface RouteSpec<
 
 /** A GET that answers a file (range requests and all): the handler writes it, e.g. with `res.sendFile`. */
 export interface FileSpec<P extends AnyObject | undefined, Q extends AnyObject | undefined, A extends boolean> extends RequestSpec<P, Q, A, undefined> {
-  response: { description: string; contentType: string; headers?: Record<string, string> };
+  /** One media type or several (the stored upload's depends on its extension); ranges like `video/*` allowed. */
+  response: { description: string; contentType: string | string[]; headers?: Record<string, string> };
   handler: (input: RouteInput<P, Q, undefined, undefined, A>, http: { req: Request; res: Response }) => Promise<void>;
 }
 
@@ -240,11 +241,11 @@ export class ApiRoutes {
       await spec.handler(input, { req, res });
     });
     this.router.get(spec.path, ...handlers);
-    const file = { [spec.response.contentType]: { schema: z.string().openapi({ type: 'string', format: 'binary' }) } };
+    const binary = { schema: z.string().openapi({ type: 'string', format: 'binary' }) };
+    const file = Object.fromEntries([spec.response.contentType].flat().map((type) => [type, binary]));
     const responses = successResponse(200, spec.response.description, spec.response.headers, file);
     responses[206] = { description: 'The requested byte range (a `Range` request).', content: file };
-    responses[416] = { description: 'The requested range is outside the file.' };
-    this.registry.registerPath(this.toOpenApi(spec, 'get', responses));
+    this.registry.registerPath(this.toOpenApi({ ...spec, errors: { 416: 'The requested range is outside the file.', ...spec.errors } }, 'get', responses));
   }
 
   private guardOf(spec: { signedUrl?: boolean }): RequestHandler {

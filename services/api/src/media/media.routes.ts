@@ -38,7 +38,7 @@ export function registerMediaRoutes(routes: ApiRoutes, ctx: AppContext): void {
     auth: true,
     signedUrl: true,
     params: videoIdParamsSchema,
-    response: { description: 'The file.', contentType: 'application/octet-stream', headers: { 'Accept-Ranges': 'bytes', ETag: 'Validator for If-None-Match and If-Range.' } },
+    response: { description: 'The file.', contentType: ['video/*', 'application/octet-stream'], headers: { 'Accept-Ranges': 'bytes', ETag: 'Validator for If-None-Match and If-Range.' } },
     errors: { 404: `${notFound} Or the stored file is gone.` },
     handler: async ({ user, params }, { res }) => {
       const record = await videos.getOwned(user.id, params.id);
