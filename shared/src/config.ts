@@ -59,6 +59,9 @@ export const envSchema = z.object({
   LOGIN_SLOWDOWN_DELAY_MS: int(0).default(1000),
   LOGIN_SLOWDOWN_MAX_DELAY_MS: int(0).default(20_000),
   LOGIN_SLOWDOWN_WINDOW_SECONDS: int(1).default(900),
+  MEDIA_URL_SECRET: optionalString,
+  MEDIA_URL_TTL_SECONDS: int(30, 86400).default(900),
+  VIEWER_DIR: optionalString,
 
   MODEL_PATH: z.string().min(1).default('models/yolox_nano.onnx'),
   DETECTOR_EXECUTION_PROVIDER: z.enum(EXECUTION_PROVIDERS).default('cpu'),
@@ -138,6 +141,10 @@ export interface Config {
     loginSlowDown: { after: number; delayMs: number; maxDelayMs: number; windowMs: number };
   };
   auth: { jwtSecret: string | undefined; accessTtlSeconds: number; refreshTtlSeconds: number };
+  /** Signed media URLs (docs/viewer.md): the HMAC key (derived from the JWT secret when unset) and how long a URL works. */
+  mediaUrls: { secret: string | undefined; ttlSeconds: number };
+  /** The built web viewer (`npm run build`) the API serves at `/`; undefined: `viewer/dist` of this checkout or image. */
+  viewer: { dir: string | undefined };
   model: { path: string };
   detector: {
     executionProvider: ExecutionProviderName;
@@ -232,6 +239,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     auth: { jwtSecret: e.JWT_SECRET, accessTtlSeconds: e.JWT_ACCESS_TTL_SECONDS, refreshTtlSeconds: e.JWT_REFRESH_TTL_SECONDS },
+    mediaUrls: { secret: e.MEDIA_URL_SECRET, ttlSeconds: e.MEDIA_URL_TTL_SECONDS },
+    viewer: { dir: e.VIEWER_DIR },
     model: { path: e.MODEL_PATH },
     detector: {
       executionProvider: e.DETECTOR_EXECUTION_PROVIDER,

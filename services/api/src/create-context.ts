@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AnalysisStore, ConfigError, createRedis, JobProducer, redisKeys, TrackStore, UploadStorage, VideoStore, WebhookStore, type Config, type Logger } from '@video-detect/shared';
 import { TokenService } from './auth/token-service.js';
 import { UserStore } from './auth/user-store.js';
+import { MediaUrls } from './media/media-urls.js';
 import type { AppContext } from './context.js';
 
 /** JWT_SECRET is mandatory in production; elsewhere a random one per process keeps development friction-free. */
@@ -53,6 +54,7 @@ export async function createContext(config: Config, logger: Logger): Promise<{ c
     jobs,
     users: new UserStore(redis, keys),
     tokens: new TokenService(redis, keys, jwtSecret, config.auth.accessTtlSeconds, config.auth.refreshTtlSeconds),
+    mediaUrls: new MediaUrls(config.mediaUrls.secret, jwtSecret, config.mediaUrls.ttlSeconds),
     videos: VideoStore.open(config, redis),
     tracks: TrackStore.open(config, redis),
     analyses: AnalysisStore.open(config, redis),

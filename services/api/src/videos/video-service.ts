@@ -64,7 +64,9 @@ export class VideoService {
 
   async toResource(record: VideoRecord): Promise<VideoResource> {
     const done = record.status === VideoStatus.Queued && record.chunks_total === null ? { framesDone: 0, chunksDone: 0 } : await this.ctx.videos.getProgress(record.id);
-    return toVideoResource(record, done);
+    const resource = toVideoResource(record, done);
+    const base = this.ctx.config.api.publicBaseUrl?.replace(/\/$/, '') ?? '';
+    return { ...resource, links: { ...resource.links, file: this.ctx.mediaUrls.sign(record.owner_id, record.id, 'file', base).url } };
   }
 
   /**
