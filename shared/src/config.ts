@@ -36,6 +36,7 @@ export const envSchema = z.object({
     .default('vd'),
 
   VIDEO_STORAGE_DIR: z.string().min(1).default('video_storage'),
+  UPLOAD_IDLE_SECONDS: int(1).default(900),
   FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   FFPROBE_PATH: z.string().min(1).default('ffprobe'),
 
@@ -118,7 +119,8 @@ export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   redis: { url: string; prefix: string };
-  storage: { dir: string };
+  /** `uploadIdleSeconds`: an upload in `.incoming/` not written to for this long is unfinished and swept. */
+  storage: { dir: string; uploadIdleSeconds: number };
   media: { ffmpegPath: string; ffprobePath: string };
   api: {
     port: number;
@@ -212,7 +214,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
-    storage: { dir: e.VIDEO_STORAGE_DIR },
+    storage: { dir: e.VIDEO_STORAGE_DIR, uploadIdleSeconds: e.UPLOAD_IDLE_SECONDS },
     media: { ffmpegPath: e.FFMPEG_PATH, ffprobePath: e.FFPROBE_PATH },
     api: {
       port: e.PORT,

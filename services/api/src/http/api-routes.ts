@@ -14,7 +14,7 @@ export const errorBodySchema = z
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503 | 507;
 
 /** The one success response of a route: its status, its body schema (none for 204) and the headers it sets. */
 export interface SuccessSpec<S extends z.ZodType | undefined> {
@@ -274,6 +274,11 @@ export class ApiRoutes {
     const errors: Partial<Record<ErrorStatus, string>> = { ...spec.errors };
     if (spec.auth) errors[401] ??= spec.signedUrl ? 'Missing, invalid or expired access token or signed URL.' : 'Missing, invalid or expired access token.';
     if (spec.params || spec.query || spec.headers || extraHeaders) errors[400] ??= 'Invalid parameters.';
+    // Every /api request body goes through the JSON parser, whether or not the route reads one (app.ts).
+    if (spec.path.startsWith('/api/')) {
+      errors[400] ??= 'The request body is not valid JSON.';
+      errors[413] ??= 'The request body is too large.';
+    }
     errors[429] ??= 'Too many requests.';
     errors[503] ??= 'A dependency (Redis) is unreachable.';
     for (const [status, description] of Object.entries(errors)) responses[status] = { description, content: { 'application/json': { schema: errorBodySchema } } };
