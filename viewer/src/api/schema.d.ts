@@ -66,6 +66,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Too many requests. */
                 429: {
                     headers: {
@@ -135,6 +144,15 @@ export interface paths {
                 };
                 /** @description Unknown, expired or already used refresh token. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -227,6 +245,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Too many requests. */
                 429: {
                     headers: {
@@ -283,8 +310,26 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The request body is not valid JSON. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Missing, invalid or expired access token. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -363,6 +408,15 @@ export interface paths {
                 };
                 /** @description Bad credentials (the same whether or not the user exists). */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -457,6 +511,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Too many requests. */
                 429: {
                     headers: {
@@ -529,6 +592,15 @@ export interface paths {
                 };
                 /** @description Missing, invalid or expired access token. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -660,6 +732,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The server has no room to store the upload; nothing was kept. */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -716,6 +797,15 @@ export interface paths {
                 };
                 /** @description Unknown video, or not yours. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -784,6 +874,15 @@ export interface paths {
                 };
                 /** @description Unknown video, or not yours. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -864,6 +963,15 @@ export interface paths {
                 };
                 /** @description Unknown video, or not yours. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -961,6 +1069,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description This Idempotency-Key was used for a different request. */
                 422: {
                     headers: {
@@ -1045,6 +1162,15 @@ export interface paths {
                 };
                 /** @description Unknown video or analysis, or not yours. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1145,6 +1271,15 @@ export interface paths {
                 };
                 /** @description The video already completed or failed. Or: a request with this Idempotency-Key is still running. */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1269,6 +1404,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Too many requests. */
                 429: {
                     headers: {
@@ -1359,6 +1503,15 @@ export interface paths {
                 };
                 /** @description Unknown video, or not yours. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1470,6 +1623,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description The requested range is outside the file. */
                 416: {
                     headers: {
@@ -1569,6 +1731,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Too many requests. */
                 429: {
                     headers: {
@@ -1660,6 +1831,15 @@ export interface paths {
                 };
                 /** @description The video is not failed or cancelled, or its stopped run is still finishing (retry in a few seconds). Or: a request with this Idempotency-Key is still running. */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1774,6 +1954,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Too many requests. */
                 429: {
                     headers: {
@@ -1867,6 +2056,15 @@ export interface paths {
                 };
                 /** @description The video is not completed, or was uploaded with tracking off. */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1978,6 +2176,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Too many requests. */
                 429: {
                     headers: {
@@ -2071,6 +2278,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Too many requests. */
                 429: {
                     headers: {
@@ -2125,8 +2341,26 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookList"];
                     };
                 };
+                /** @description The request body is not valid JSON. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Missing, invalid or expired access token. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2206,6 +2440,15 @@ export interface paths {
                 };
                 /** @description You have the most endpoints allowed (WEBHOOK_MAX_PER_USER). Or: a request with this Idempotency-Key is still running. */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2303,6 +2546,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Too many requests. */
                 429: {
                     headers: {
@@ -2367,6 +2619,15 @@ export interface paths {
                 };
                 /** @description Unknown webhook endpoint, or not yours. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2462,6 +2723,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Too many requests. */
                 429: {
                     headers: {
@@ -2543,6 +2813,15 @@ export interface paths {
                 };
                 /** @description Unknown webhook endpoint, or not yours. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2641,6 +2920,15 @@ export interface paths {
                 };
                 /** @description A request with this Idempotency-Key is still running. */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2748,6 +3036,15 @@ export interface paths {
                 };
                 /** @description The endpoint is disabled. Or: a request with this Idempotency-Key is still running. */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
