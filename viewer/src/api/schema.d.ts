@@ -1585,6 +1585,17 @@ export interface paths {
                     };
                     content: {
                         "application/octet-stream": string;
+                        "video/3gpp": string;
+                        "video/mp2t": string;
+                        "video/mp4": string;
+                        "video/mpeg": string;
+                        "video/ogg": string;
+                        "video/quicktime": string;
+                        "video/webm": string;
+                        "video/x-flv": string;
+                        "video/x-matroska": string;
+                        "video/x-ms-wmv": string;
+                        "video/x-msvideo": string;
                     };
                 };
                 /** @description The requested byte range (a `Range` request). */
@@ -1594,6 +1605,17 @@ export interface paths {
                     };
                     content: {
                         "application/octet-stream": string;
+                        "video/3gpp": string;
+                        "video/mp2t": string;
+                        "video/mp4": string;
+                        "video/mpeg": string;
+                        "video/ogg": string;
+                        "video/quicktime": string;
+                        "video/webm": string;
+                        "video/x-flv": string;
+                        "video/x-matroska": string;
+                        "video/x-ms-wmv": string;
+                        "video/x-msvideo": string;
                     };
                 };
                 /** @description Invalid parameters. */

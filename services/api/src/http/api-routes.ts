@@ -100,7 +100,8 @@ export interface RouteSpec<
 
 /** A GET that answers a file (range requests and all): the handler writes it, e.g. with `res.sendFile`. */
 export interface FileSpec<P extends AnyObject | undefined, Q extends AnyObject | undefined, A extends boolean> extends RequestSpec<P, Q, A, undefined> {
-  response: { description: string; contentType: string; headers?: Record<string, string> };
+  /** Every Content-Type the file may have. */
+  response: { description: string; contentTypes: string[]; headers?: Record<string, string> };
   handler: (input: RouteInput<P, Q, undefined, undefined, A>, http: { req: Request; res: Response }) => Promise<void>;
 }
 
@@ -240,7 +241,7 @@ export class ApiRoutes {
       await spec.handler(input, { req, res });
     });
     this.router.get(spec.path, ...handlers);
-    const file = { [spec.response.contentType]: { schema: z.string().openapi({ type: 'string', format: 'binary' }) } };
+    const file = Object.fromEntries(spec.response.contentTypes.map((type) => [type, { schema: z.string().openapi({ type: 'string', format: 'binary' }) }]));
     const responses = successResponse(200, spec.response.description, spec.response.headers, file);
     responses[206] = { description: 'The requested byte range (a `Range` request).', content: file };
     responses[416] = { description: 'The requested range is outside the file.' };
