@@ -1598,9 +1598,11 @@ export interface paths {
                         "video/x-msvideo": string;
                     };
                 };
-                /** @description The requested byte range (a `Range` request). */
+                /** @description The requested byte range (a `Range` header). */
                 206: {
                     headers: {
+                        /** @description The range sent, e.g. `bytes 0-1023/52340`. */
+                        "Content-Range"?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1653,13 +1655,6 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["Error"];
                     };
-                };
-                /** @description The requested range is outside the file. */
-                416: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
                 };
                 /** @description Too many requests. */
                 429: {

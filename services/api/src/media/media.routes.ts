@@ -30,16 +30,16 @@ const signedUrlSchema = z
 export function registerMediaRoutes(routes: ApiRoutes, ctx: AppContext): void {
   const videos = new VideoService(ctx);
 
-  routes.addFile({
+  routes.addDownload({
     path: '/api/v1/videos/:id/file',
     summary: 'The stored upload, as uploaded (range requests)',
     description:
       'Streams the uploaded file with `Accept-Ranges: bytes`: a `Range` request answers 206 with that part, so a `<video>` element can seek. A browser uses `links.file` of the video resource (a short-lived signed URL), since a media element cannot send the Authorization header.',
     tags: ['media'],
     auth: true,
-    signedUrl: true,
+    media: true,
     params: videoIdParamsSchema,
-    response: { description: 'The file.', contentTypes: storedVideoContentTypes, headers: { 'Accept-Ranges': 'bytes', ETag: 'Validator for If-None-Match and If-Range.' } },
+    response: { description: 'The file.', contentTypes: storedVideoContentTypes, ranges: true, headers: { 'Accept-Ranges': 'bytes', ETag: 'Validator for If-None-Match and If-Range.' } },
     errors: { 404: `${notFound} Or the stored file is gone.` },
     handler: async ({ user, params }, { res }) => {
       const record = await videos.getOwned(user.id, params.id);
