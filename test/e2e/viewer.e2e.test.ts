@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -23,6 +23,10 @@ interface PageElement {
 }
 declare const document: { querySelector(selector: string): (PageCanvas & { readyState?: number }) | null };
 declare const localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+declare class DataTransfer {
+  items: { add(file: File): void };
+}
+declare function atob(data: string): string;
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const screenshots = path.join(repoRoot, 'docs/images');
@@ -98,14 +102,23 @@ describe('web viewer', () => {
     await page.locator('.topbar .user', { hasText: USER }).waitFor();
   });
 
-  it('explains a file that is not a video and one over the size limit', async () => {
-    const input = page.locator('input[type=file]');
-    await input.setInputFiles({ name: 'notes.mp4', mimeType: 'video/mp4', buffer: Buffer.from('these are my notes, not a video\n'.repeat(50)) });
-    await page.locator('[data-upload="notes.mp4"] [role=alert]').waitFor();
-    assert.match(await page.locator('[data-upload="notes.mp4"] [role=alert]').innerText(), /Not a decodable video/);
-    await input.setInputFiles(mediaPath('car-detection.mp4'));
-    await page.locator('[data-upload="car-detection.mp4"] [role=alert]').waitFor();
-    assert.match(await page.locator('[data-upload="car-detection.mp4"] [role=alert]').innerText(), /larger than the size limit/);
+  it('uploads several dropped files at once, and explains one that is not a video and one over the size limit', async () => {
+    // A real drop: a DataTransfer holding two Files, dispatched on the drop zone.
+    const files = [
+      { name: 'notes.mp4', type: 'video/mp4', base64: Buffer.from('these are my notes, not a video\n'.repeat(50)).toString('base64') },
+      { name: 'car-detection.mp4', type: 'video/mp4', base64: readFileSync(mediaPath('car-detection.mp4')).toString('base64') },
+    ];
+    const transfer = await page.evaluateHandle((list) => {
+      const dt = new DataTransfer();
+      for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
+      return dt;
+    }, files);
+    await page.dispatchEvent('.dropzone', 'drop', { dataTransfer: transfer });
+    const notes = page.locator('[data-upload="notes.mp4"] [role=alert]');
+    const big = page.locator('[data-upload="car-detection.mp4"] [role=alert]');
+    await Promise.all([notes.waitFor(), big.waitFor()]);
+    assert.match(await notes.innerText(), /Not a decodable video/);
+    assert.match(await big.innerText(), /larger than the size limit/);
   });
 
   let videoId = '';
