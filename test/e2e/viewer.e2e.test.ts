@@ -50,7 +50,8 @@ describe('web viewer', () => {
     const build = spawnSync('npm', ['run', 'build', '-w', '@video-detect/viewer'], { cwd: repoRoot, encoding: 'utf8' });
     assert.equal(build.status, 0, `viewer build failed:\n${build.stdout}\n${build.stderr}`);
     mkdirSync(screenshots, { recursive: true });
-    stack = await TestStack.start({ MAX_UPLOAD_BYTES: String(1024 * 1024) });
+    // Access tokens live 30 s, so the page rotates its tokens in the background during the test.
+    stack = await TestStack.start({ MAX_UPLOAD_BYTES: String(1024 * 1024), JWT_ACCESS_TTL_SECONDS: '30' });
     stack.spawnService('processor');
     stack.spawnService('detector');
     server = stack.api.app.listen(0, '127.0.0.1');
@@ -74,6 +75,10 @@ describe('web viewer', () => {
   });
 
   const alert = () => page.locator('[role=alert]').first();
+  const storedRefreshToken = () => page.evaluate(() => (JSON.parse(localStorage.getItem('video-detect.session') ?? '{}') as { refresh_token?: string }).refresh_token ?? null);
+  /** A fresh bearer header of the page's user, for reading the truth from the API. */
+  const apiToken = async () => `Bearer ${(await stack.api.http().post('/api/v1/auth/token').send({ username: USER, password: PASSWORD }).expect(200)).body.access_token}`;
+  let firstRefreshToken: string | null = null;
 
   it('serves the page with cache headers: index revalidated, hashed assets immutable', async () => {
     const index = await fetch(`${base}/`);
@@ -100,6 +105,8 @@ describe('web viewer', () => {
     await page.fill('input[name=password]', PASSWORD);
     await page.click('button[type=submit]');
     await page.locator('.topbar .user', { hasText: USER }).waitFor();
+    firstRefreshToken = await storedRefreshToken();
+    assert.ok(firstRefreshToken);
   });
 
   it('uploads several dropped files at once, and explains one that is not a video and one over the size limit', async () => {
@@ -132,12 +139,9 @@ describe('web viewer', () => {
     await page.screenshot({ path: path.join(screenshots, 'viewer-videos.png') });
   });
 
-  let token = '';
   let frames: FrameResult[] = [];
   it('plays it with the boxes of the frame shown, and a class filter removes them', async () => {
-    const login = await stack.api.http().post('/api/v1/auth/token').send({ username: USER, password: PASSWORD }).expect(200);
-    token = `Bearer ${login.body.access_token}`;
-    stack.authorization = token;
+    stack.authorization = await apiToken();
     frames = await stack.allFrames(videoId);
     // A large, confident person whose left edge is inside the picture: the edge to look at.
     const candidates = frames.flatMap((f) => f.objects.filter((o) => o.label === 'person' && o.score > 0.6 && o.box[0] > 15).map((o) => ({ f, o, area: (o.box[2] - o.box[0]) * (o.box[3] - o.box[1]) })));
@@ -185,7 +189,7 @@ describe('web viewer', () => {
     await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.95);
     await page.click('button:has-text("Count")');
     await page.locator('[data-testid=counts]').waitFor({ timeout: 60_000 });
-    const list = await stack.api.http().get(`/api/v1/videos/${videoId}/analyses`).set('authorization', token).expect(200);
+    const list = await stack.api.http().get(`/api/v1/videos/${videoId}/analyses`).set('authorization', await apiToken()).expect(200);
     const analysis = list.body.items[0];
     assert.equal(analysis.status, 'completed');
     assert.ok(Math.abs(analysis.lines[0].points[0][0] - 0.5) < 0.01, 'the line where it was drawn');
@@ -197,6 +201,14 @@ describe('web viewer', () => {
     assert.deepEqual(shown, expected.length ? expected : [{ label: null, in: 0, out: 0 }]);
     await page.locator('.chart canvas').first().waitFor();
     await page.screenshot({ path: path.join(screenshots, 'viewer-counting.png'), fullPage: true });
+  });
+
+  it('rotated the tokens in the background while the person worked', async () => {
+    // Refreshed a fifth of the 30 s lifetime before expiry: the page kept working on new tokens.
+    await page.waitForFunction((first) => (JSON.parse(localStorage.getItem('video-detect.session') ?? '{}') as { refresh_token?: string }).refresh_token !== first, firstRefreshToken, { timeout: 40_000 });
+    await page.locator('.topbar .user', { hasText: USER }).waitFor();
+    // The first refresh token was used up by the rotation: the API refuses it now.
+    await stack.api.http().post('/api/v1/auth/refresh').send({ refresh_token: firstRefreshToken }).expect(401);
   });
 
   it('an expired session sends the person to sign in with a message', async () => {
