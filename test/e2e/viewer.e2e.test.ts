@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { FrameResult } from '@video-detect/shared';
 import { classColor } from '../../viewer/src/overlay/colors.js';
+import { launchChromium, listenLocally } from '../helpers/browser.js';
 import { TestStack } from '../helpers/stack.js';
 import { mediaPath, repoRoot } from '../helpers/test-env.js';
 
@@ -28,7 +28,6 @@ declare class DataTransfer {
 }
 declare function atob(data: string): string;
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const screenshots = path.join(repoRoot, 'docs/images');
 const USER = 'viewer-user';
 const PASSWORD = 'a long enough password';
@@ -46,7 +45,6 @@ describe('web viewer', () => {
   const problems: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(chromiumPath), `no Chromium at ${chromiumPath}: install Debian's (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH`);
     const build = spawnSync('npm', ['run', 'build', '-w', '@video-detect/viewer'], { cwd: repoRoot, encoding: 'utf8' });
     assert.equal(build.status, 0, `viewer build failed:\n${build.stdout}\n${build.stderr}`);
     mkdirSync(screenshots, { recursive: true });
@@ -54,13 +52,8 @@ describe('web viewer', () => {
     stack = await TestStack.start({ MAX_UPLOAD_BYTES: String(1024 * 1024), JWT_ACCESS_TTL_SECONDS: '30' });
     stack.spawnService('processor');
     stack.spawnService('detector');
-    server = stack.api.app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    ({ server, base } = await listenLocally(stack.api.app));
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     page.setDefaultTimeout(30_000);
     // The page's CSP is as strict as the API's: any inline script or style would show here.
