@@ -14,7 +14,7 @@ export const errorBodySchema = z
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503 | 507;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 416 | 422 | 429 | 503 | 507;
 
 /** The one success response of a route: its status, its body schema (none for 204) and the headers it sets. */
 export interface SuccessSpec<S extends z.ZodType | undefined> {
@@ -245,7 +245,8 @@ export class ApiRoutes {
     const content = Object.fromEntries(spec.response.contentTypes.map((type) => [type, { schema: binary }]));
     const responses = successResponse(200, spec.response.description, spec.response.headers, content);
     if (spec.response.ranges) Object.assign(responses, successResponse(206, 'The requested byte range (a `Range` header).', { 'Content-Range': 'The range sent, e.g. `bytes 0-1023/52340`.' }, content));
-    this.registry.registerPath(this.toOpenApi(spec, 'get', responses));
+    const errors = spec.response.ranges ? { 416: 'The requested range is outside the file.', ...spec.errors } : spec.errors;
+    this.registry.registerPath(this.toOpenApi({ ...spec, errors }, 'get', responses));
   }
 
   /** Path, query, headers and caller of a request, validated (400 naming the field) and typed. */
