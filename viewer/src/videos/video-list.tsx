@@ -25,7 +25,7 @@ export function VideoList({ videos, onCancel, onRetry, onDelete }: { videos: Vid
           return (
             <tr key={v.id} data-video-id={v.id} data-status={v.status}>
               <td>
-                {v.status === 'completed' ? <a href={`#/videos/${v.id}`}>{v.filename}</a> : v.filename}
+                <a href={`#/videos/${v.id}`}>{v.filename}</a>
                 <div class="muted small">{new Date(v.created_at).toLocaleString()}</div>
               </td>
               <td>
