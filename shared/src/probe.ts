@@ -1,6 +1,6 @@
-import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
 import { FfmpegMissingError, StorageUnavailableError, UnreadableVideoError } from './failures.js';
 import { inputOptions, isUnreachable, mediaInput, redactInput, type MediaInput } from './media-input.js';
+import { limitStopReason, NO_MEDIA_LIMITS, spawnLimited, type MediaLimits } from './media-limits.js';
 import type { VideoInfo } from './video-record.js';
 
 /** What the services need to know about an upload's video stream. */
@@ -11,11 +11,52 @@ export interface ProbedVideo extends VideoInfo {
   startTime: number;
 }
 
-function ffprobe(media: MediaInput, ffprobePath: string): Promise<FfprobeData> {
+/** The parts of `ffprobe -of json -show_streams -show_format` read here. */
+interface FfprobeStream {
+  index?: number;
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  avg_frame_rate?: string;
+  r_frame_rate?: string;
+  duration?: string;
+  nb_frames?: string;
+  disposition?: { attached_pic?: number };
+  tags?: Record<string, string>;
+  side_data_list?: { rotation?: number | string }[];
+}
+interface FfprobeData {
+  streams?: FfprobeStream[];
+  format?: { start_time?: string; duration?: string };
+}
+
+/** Runs ffprobe's JSON report (an argument array: the path never reaches a shell), under `limits`. */
+function ffprobe(media: MediaInput, ffprobePath: string, limits: MediaLimits): Promise<FfprobeData> {
   return new Promise((resolve, reject) => {
-    // fluent-ffmpeg spawns ffprobe with an argument array: the path never reaches a shell.
-    const command = ffmpeg(media.input).setFfprobePath(ffprobePath);
-    command.ffprobe(inputOptions(media), (err: Error | null, data: FfprobeData) => (err ? reject(err) : resolve(data)));
+    const child = spawnLimited(ffprobePath, ['-v', 'error', ...inputOptions(media), '-of', 'json', '-show_streams', '-show_format', media.input], limits, { cpu: false, wallClock: true }, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    child.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' ? new FfmpegMissingError('ffprobe', ffprobePath) : err));
+    child.once('close', (code, signal) => {
+      const stopped = limitStopReason(signal, limits, 'ffprobe');
+      if (stopped) return reject(new UnreadableVideoError(`ffprobe could not read it (${stopped})`));
+      if (code !== 0) {
+        // ffprobe's last stderr line names the problem ("<file>: Invalid data found when processing input").
+        // A presigned URL is a credential: messages name the media by its label.
+        const lines = redactInput(stderr, media).split('\n').map((l) => l.trim()).filter(Boolean);
+        const detail = (lines.findLast((l) => l.startsWith(`${media.label}:`)) ?? lines.at(-1) ?? `exit ${code}`).replace(`${media.label}: `, '');
+        if (isUnreachable(media, detail)) return reject(new StorageUnavailableError('probing the upload', new Error(detail)));
+        return reject(new UnreadableVideoError(`ffprobe could not read it (${detail})`));
+      }
+      try {
+        resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as FfprobeData);
+      } catch {
+        reject(new UnreadableVideoError('ffprobe could not read it (no report)'));
+      }
+    });
   });
 }
 
@@ -32,9 +73,10 @@ function parseNumber(value: unknown): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** -90, 90, 180 … from the display matrix (fluent-ffmpeg surfaces it as `rotation`) or the old `rotate` tag. */
+/** -90, 90, 180 … from the display matrix side data or the old `rotate` tag. */
 function rotationOf(stream: FfprobeStream): number {
-  const raw = parseNumber((stream as { rotation?: unknown }).rotation) ?? parseNumber((stream.tags as Record<string, unknown> | undefined)?.rotate) ?? 0;
+  const matrix = stream.side_data_list?.find((d) => d.rotation !== undefined)?.rotation;
+  const raw = parseNumber(matrix) ?? parseNumber(stream.tags?.rotate) ?? 0;
   return Math.round(raw);
 }
 
@@ -43,20 +85,9 @@ function rotationOf(stream: FfprobeStream): number {
  * Throws UnreadableVideoError when ffprobe cannot read it or it has no decodable video stream,
  * FfmpegMissingError when there is no ffprobe to ask.
  */
-export async function probeVideo(source: MediaInput | string, ffprobePath = 'ffprobe'): Promise<ProbedVideo> {
-  const media = typeof source === 'string' ? mediaInput(source) : source;
-  let data: FfprobeData;
-  try {
-    data = await ffprobe(media, ffprobePath);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FfmpegMissingError('ffprobe', ffprobePath);
-    // ffprobe's last stderr line names the problem ("<file>: Invalid data found when processing input").
-    const lines = redactInput(err instanceof Error ? err.message : String(err), media).split('\n').map((l) => l.trim()).filter(Boolean);
-    const detail = (lines.findLast((l) => l.startsWith(`${media.label}:`)) ?? lines.at(-1) ?? 'unknown error').replace(`${media.label}: `, '');
-    if (isUnreachable(media, detail)) throw new StorageUnavailableError('probing the upload', new Error(detail));
-    throw new UnreadableVideoError(`ffprobe could not read it (${detail})`);
-  }
-  const stream = data.streams.find(
+export async function probeVideo(source: MediaInput | string, ffprobePath = 'ffprobe', limits: MediaLimits = NO_MEDIA_LIMITS): Promise<ProbedVideo> {
+  const data = await ffprobe(typeof source === 'string' ? mediaInput(source) : source, ffprobePath, limits);
+  const stream = (data.streams ?? []).find(
     (s) => s.codec_type === 'video' && !s.disposition?.attached_pic && (s.width ?? 0) > 0 && (s.height ?? 0) > 0,
   );
   if (!stream || stream.index === undefined) throw new UnreadableVideoError('the file has no video stream');
@@ -67,7 +98,7 @@ export async function probeVideo(source: MediaInput | string, ffprobePath = 'ffp
   const codedWidth = stream.width ?? 0;
   const codedHeight = stream.height ?? 0;
   const fps = parseRate(stream.avg_frame_rate) ?? parseRate(stream.r_frame_rate);
-  const duration = parseNumber(stream.duration) ?? parseNumber(data.format.duration);
+  const duration = parseNumber(stream.duration) ?? parseNumber(data.format?.duration);
   const frameCount = parseNumber(stream.nb_frames);
   return {
     streamIndex: stream.index,
@@ -78,6 +109,6 @@ export async function probeVideo(source: MediaInput | string, ffprobePath = 'ffp
     fps,
     duration,
     frame_count: frameCount !== null && frameCount > 0 ? frameCount : null,
-    startTime: parseNumber(data.format.start_time) ?? 0,
+    startTime: parseNumber(data.format?.start_time) ?? 0,
   };
 }

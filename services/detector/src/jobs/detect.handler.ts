@@ -48,6 +48,7 @@ export function createDetectHandler(deps: DetectHandlerDeps): JobHandler<typeof 
     const source = await uploads.source(data.file);
     const outcome = await detectFrames(client, {
       ffmpegPath: config.media.ffmpegPath,
+      limits: config.media.limits,
       file: source,
       streamIndex: data.streamIndex,
       width: data.width,

@@ -20,9 +20,9 @@ export const planHandler = defineJobHandler(JobName.Plan, async ({ data: { video
   }
 
   const source = await ctx.uploads.source(record.file);
-  const { ffprobePath } = ctx.config.media;
-  const probed = await probeVideo(source, ffprobePath);
-  const pts = await listFrameTimestamps(source, probed.streamIndex, ffprobePath);
+  const { ffprobePath, limits } = ctx.config.media;
+  const probed = await probeVideo(source, ffprobePath, limits);
+  const pts = await listFrameTimestamps(source, probed.streamIndex, ffprobePath, limits);
   if (pts.length === 0) throw new UnreadableVideoError('the video stream has no frames');
 
   const analysed = sampleFrames(pts, record.options.sample_fps);
