@@ -56,7 +56,7 @@ export async function measureObjectStoreReads(files: string[], chunkFrames: numb
   const s3: TestS3 = await startTestS3();
   try {
     const config = loadConfig({ ...s3.vars });
-    const storage = new S3UploadStorage(config.storage.s3!);
+    const storage = new S3UploadStorage(config.storage.s3!, config.storage.dir);
     const results: ObjectStoreReads[] = [];
     for (const file of files) {
       const name = `bench-${path.basename(file).replace(/[^A-Za-z0-9.]/g, '')}`;

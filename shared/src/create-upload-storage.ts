@@ -5,5 +5,5 @@ import { LocalUploadStorage, type UploadStorage } from './upload-storage.js';
 /** The storage STORAGE names. */
 export function createUploadStorage(config: Pick<Config, 'storage'>): UploadStorage {
   const { storage } = config;
-  return storage.s3 ? new S3UploadStorage(storage.s3) : new LocalUploadStorage(storage.dir);
+  return storage.s3 ? new S3UploadStorage(storage.s3, storage.dir) : new LocalUploadStorage(storage.dir);
 }

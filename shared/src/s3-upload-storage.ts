@@ -1,3 +1,6 @@
+import { createReadStream, mkdirSync } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -38,7 +41,15 @@ export class S3UploadStorage implements UploadStorage {
   readonly kind = 's3';
   readonly client: S3Client;
 
-  constructor(readonly settings: S3Settings) {
+  /** Local folder for scratch files (`scratchPathOf`) until they are uploaded; nothing stays there. */
+  private readonly scratchDir: string;
+
+  /** @param localDir VIDEO_STORAGE_DIR: only scratch files are written there, and removed once uploaded. */
+  constructor(
+    readonly settings: S3Settings,
+    localDir: string,
+  ) {
+    this.scratchDir = path.resolve(localDir, '.scratch');
     this.client = new S3Client({
       region: settings.region,
       endpoint: settings.endpoint,
@@ -120,6 +131,34 @@ export class S3UploadStorage implements UploadStorage {
       if (isNotFound(err)) throw new UnreadableVideoError('the stored upload is gone from the bucket');
       throw isStoreAnswer(err) ? err : new StorageUnavailableError('reading the upload', err);
     }
+  }
+
+  async sizeOf(fileName: string): Promise<number | null> {
+    try {
+      return (await this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.keyOf(fileName) }))).ContentLength ?? null;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw isStoreAnswer(err) ? err : new StorageUnavailableError('checking a file', err);
+    }
+  }
+
+  scratchPathOf(fileName: string): string {
+    assertStoredName(fileName);
+    mkdirSync(this.scratchDir, { recursive: true });
+    return path.join(this.scratchDir, `${fileName}.partial`);
+  }
+
+  /** Uploads the finished scratch file (multipart, streamed) as `fileName`, then removes it locally. */
+  async commitScratch(fileName: string): Promise<number> {
+    const scratch = this.scratchPathOf(fileName);
+    const { size } = await stat(scratch);
+    await this.put(fileName, createReadStream(scratch));
+    await rm(scratch, { force: true });
+    return size;
+  }
+
+  async discardScratch(fileName: string): Promise<void> {
+    await rm(this.scratchPathOf(fileName), { force: true });
   }
 
   async remove(fileName: string): Promise<void> {

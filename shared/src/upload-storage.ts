@@ -33,6 +33,17 @@ export interface UploadStorage {
   sweepIncoming(idleSeconds: number, now?: number): Promise<string[]>;
   /** Removes a file wherever it is; a missing one is not an error. */
   remove(fileName: string): Promise<void>;
+  /** Size in bytes of a stored file; null when it is not there. */
+  sizeOf(fileName: string): Promise<number | null>;
+  /**
+   * A local path where a program (ffmpeg) writes a file that becomes `fileName` only once complete
+   * (`commitScratch`): readers never see a partial file, and a failed write leaves nothing behind
+   * once `discardScratch` ran.
+   */
+  scratchPathOf(fileName: string): string;
+  /** Publishes the finished scratch file as `fileName` (a rename, or an upload to the bucket); returns its size. */
+  commitScratch(fileName: string): Promise<number>;
+  discardScratch(fileName: string): Promise<void>;
 }
 
 /** Stored name for an upload: the id plus a sanitised extension of the client's name (never the name itself). */
@@ -120,5 +131,25 @@ export class LocalUploadStorage implements UploadStorage {
 
   async remove(fileName: string): Promise<void> {
     await Promise.all([rm(this.pathOf(fileName), { force: true }), rm(this.incomingPathOf(fileName), { force: true })]);
+  }
+
+  async sizeOf(fileName: string): Promise<number | null> {
+    return (await stat(this.pathOf(fileName)).catch(() => null))?.size ?? null;
+  }
+
+  /** A dot-file beside the stored ones: the commit is an atomic rename. */
+  scratchPathOf(fileName: string): string {
+    return this.pathOf(`.${fileName}.partial`);
+  }
+
+  async commitScratch(fileName: string): Promise<number> {
+    const scratch = this.scratchPathOf(fileName);
+    const { size } = await stat(scratch);
+    await rename(scratch, this.pathOf(fileName));
+    return size;
+  }
+
+  async discardScratch(fileName: string): Promise<void> {
+    await rm(this.scratchPathOf(fileName), { force: true });
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -87,6 +87,23 @@ describe('object storage (STORAGE=s3)', () => {
     assert.equal(part.status, 206);
     assert.deepEqual(Buffer.from(await part.arrayBuffer()), readFileSync(mediaPath('friday.mp4')).subarray(1000, 2000));
     await assert.rejects(storage.source('00000000-0000-4000-8000-000000000000.mp4'), UnreadableVideoError);
+  });
+
+  it('a scratch file (a render) becomes an object only once committed; discarded, it leaves nothing', async () => {
+    const storage = api.ctx.uploads;
+    const name = '00000000-0000-4000-8000-000000000001.render-test.mp4';
+    const scratch = storage.scratchPathOf(name);
+    writeFileSync(scratch, readFileSync(bigVideo));
+    assert.equal(await storage.sizeOf(name), null, 'not visible while written');
+    assert.equal(await storage.commitScratch(name), readFileSync(bigVideo).length);
+    assert.equal(await storage.sizeOf(name), readFileSync(bigVideo).length);
+    assert.ok(!existsSync(scratch), 'the local copy is gone once uploaded');
+    await storage.remove(name);
+    assert.equal(await storage.sizeOf(name), null);
+    writeFileSync(storage.scratchPathOf('x.mp4'), 'partial');
+    await storage.discardScratch('x.mp4');
+    assert.ok(!existsSync(storage.scratchPathOf('x.mp4')));
+    assert.equal(await s3.pendingUploads(), 0);
   });
 
   it('GET /videos/{id}/file streams from the bucket: ranges (206), whole (200), 304, 416, HEAD', async () => {
