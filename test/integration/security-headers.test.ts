@@ -103,7 +103,7 @@ describe('security headers (helmet)', () => {
       });
       await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
       // Evaluated in the page (strings: the tests compile without the DOM library).
-      await page.waitForFunction("'result' in window", undefined, { timeout: 20_000 });
+      await page.waitForFunction("'result' in window", undefined, { timeout: 60_000 });
       const result: unknown = await page.evaluate("({ ...window.result, inlineRan: 'inlineRan' in window })");
       assert.deepEqual(result, { json: true, event: 'hello', pixels: true, border: 'solid', inlineRan: false });
       assert.equal(blocked.length, 1, blocked.join('\n'));
