@@ -84,7 +84,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -169,7 +169,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -263,7 +263,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -346,7 +346,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -433,7 +433,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -529,7 +529,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -617,7 +617,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -723,7 +723,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -822,7 +822,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -899,7 +899,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -988,7 +988,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1096,7 +1096,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1187,7 +1187,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1305,7 +1305,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1422,7 +1422,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1528,7 +1528,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1585,17 +1585,39 @@ export interface paths {
                     };
                     content: {
                         "application/octet-stream": string;
-                        "video/*": string;
+                        "video/3gpp": string;
+                        "video/mp2t": string;
+                        "video/mp4": string;
+                        "video/mpeg": string;
+                        "video/ogg": string;
+                        "video/quicktime": string;
+                        "video/webm": string;
+                        "video/x-flv": string;
+                        "video/x-matroska": string;
+                        "video/x-ms-wmv": string;
+                        "video/x-msvideo": string;
                     };
                 };
-                /** @description The requested byte range (a `Range` request). */
+                /** @description The requested byte range (a `Range` header). */
                 206: {
                     headers: {
+                        /** @description The range sent, e.g. `bytes 0-1023/52340`. */
+                        "Content-Range"?: string;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/octet-stream": string;
-                        "video/*": string;
+                        "video/3gpp": string;
+                        "video/mp2t": string;
+                        "video/mp4": string;
+                        "video/mpeg": string;
+                        "video/ogg": string;
+                        "video/quicktime": string;
+                        "video/webm": string;
+                        "video/x-flv": string;
+                        "video/x-matroska": string;
+                        "video/x-ms-wmv": string;
+                        "video/x-msvideo": string;
                     };
                 };
                 /** @description Invalid parameters. */
@@ -1652,7 +1674,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1753,7 +1775,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1869,7 +1891,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1976,7 +1998,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2085,7 +2107,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2198,7 +2220,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2300,7 +2322,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2381,7 +2403,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2478,7 +2500,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2568,7 +2590,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2648,7 +2670,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2745,7 +2767,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2842,7 +2864,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2958,7 +2980,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3074,7 +3096,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3126,7 +3148,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
