@@ -18,8 +18,8 @@ describe('media matrix: containers, codecs and awkward properties', () => {
   const outcomes = new Map<string, VideoBody>();
 
   before(async () => {
-    // Small chunks, so even 30 frames are cut several times (boundaries inside GOPs, B-frames).
-    stack = await TestStack.start({ CHUNK_FRAMES: '8', DETECTION_SCORE_THRESHOLD: '0.2', RATE_LIMIT_MAX: '100000' });
+    // Small chunks, so even 18 frames are cut three times (boundaries inside GOPs, B-frames).
+    stack = await TestStack.start({ CHUNK_FRAMES: '6', DETECTION_SCORE_THRESHOLD: '0.2', RATE_LIMIT_MAX: '100000' });
     stack.spawnService('processor');
     stack.spawnService('detector', { DETECTOR_CONCURRENCY: '2' });
     [files] = await Promise.all([generateMediaCases(dir), stack.waitForWorkers('detector', 1)]);

@@ -22,9 +22,9 @@ export interface MediaCase {
   displayed?: { width: number; height: number };
 }
 
-/** A second of friday.mp4 (people, so detections exist), small: real content, quick to encode and detect. */
+/** 0.6 s (18 frames) of friday.mp4 (people, so detections exist), small: real content, quick to encode and detect. */
 const SIZE = '160x90';
-const source = ['-ss', '2', '-t', '1', '-i', mediaPath('friday.mp4')];
+const source = ['-ss', '2', '-t', '0.6', '-i', mediaPath('friday.mp4')];
 const audio = (seconds: number) => ['-f', 'lavfi', '-t', String(seconds), '-i', 'sine=frequency=440:sample_rate=16000'];
 const h264 = (bframes: number) => ['-c:v', 'libx264', '-preset', 'ultrafast', '-bf', String(bframes), ...(bframes > 0 ? ['-x264-params', 'b-adapt=0'] : [])];
 const noAudio = ['-an'];
