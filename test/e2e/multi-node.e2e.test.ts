@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRedis, JobProducer, loadConfig, QueueName, serviceNodeArgs, type FrameResult, type ServiceName } from '@video-detect/shared';
+import { freePort } from '../helpers/private-redis.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
 import { TestStack, type VideoBody } from '../helpers/stack.js';
 import { deleteKeys, mediaPath, modelPath, repoRoot, testRedisUrl } from '../helpers/test-env.js';
@@ -20,14 +20,6 @@ const media = ['friday.mp4', 'iphone_rotated.mov', 'flower.webm', 'car-detection
 /** Both runs analyse the same frames: two a second keeps the test lean, and 32-frame chunks give both detectors work. */
 const fields = { sample_fps: '2' };
 const jobSettings = { CHUNK_FRAMES: '32', DETECTOR_INTRA_OP_THREADS: '1' };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** One "node": a service process with its own empty working folder as cwd and VIDEO_STORAGE_DIR. */
 class Node {

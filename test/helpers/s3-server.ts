@@ -11,6 +11,7 @@ import {
   S3Client,
   AbortMultipartUploadCommand,
 } from '@aws-sdk/client-s3';
+import { freePort } from './private-redis.js';
 
 /**
  * A TCP proxy in front of the S3 server: counts the bytes the store sends back, and can play an
@@ -83,14 +84,6 @@ export interface TestS3 {
   pendingUploads(): Promise<number>;
   /** Empties and deletes the bucket, stops the proxy and the server. */
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function waitForPort(port: number, child: ChildProcess, output: () => string, timeoutMs = 20_000): Promise<void> {
