@@ -33,7 +33,8 @@ export class ServiceStack {
 
   start(name: ServiceName, extraEnv: Record<string, string> = {}): ChildProcess {
     const child = spawn(process.execPath, serviceNodeArgs(name, this.repoRoot), {
-      env: { ...process.env, ...this.env, PORT: String(this.port), LOG_LEVEL: 'warn', ...extraEnv },
+      // Several workers on one host: each takes any free metrics port.
+      env: { ...process.env, ...this.env, PORT: String(this.port), LOG_LEVEL: 'warn', WORKER_METRICS_PORT: '0', ...extraEnv },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     this.children.push({ name, child });

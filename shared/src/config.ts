@@ -75,6 +75,10 @@ export const envSchema = z.object({
   EVENTS_MAX_LEN: int(10).default(1000),
   SHUTDOWN_TIMEOUT_MS: int(0).default(30000),
 
+  // Operations (docs/operations.md): Prometheus metrics.
+  METRICS_ENABLED: bool.default(true),
+  WORKER_METRICS_PORT: int(0, 65535).default(9464),
+
   // Integrations (docs/integrations.md): webhooks, live events, idempotent requests.
   WEBHOOK_ALLOWED_ADDRESSES: addressList.default([]),
   WEBHOOK_TIMEOUT_MS: int(100, 120000).default(10000),
@@ -151,6 +155,12 @@ export interface Config {
     webhookBackoffMs: number;
   };
   shutdownTimeoutMs: number;
+  metrics: {
+    /** `/metrics` on the API and the workers' metrics port. */
+    enabled: boolean;
+    /** The processor's and each detector's metrics port (0: any free port, logged). */
+    workerPort: number;
+  };
   webhooks: {
     /** Addresses (and CIDR ranges) a webhook may reach although they are loopback, private, link-local or reserved. */
     allowedAddresses: string[];
@@ -232,6 +242,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       webhookBackoffMs: e.WEBHOOK_BACKOFF_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    metrics: { enabled: e.METRICS_ENABLED, workerPort: e.WORKER_METRICS_PORT },
     webhooks: {
       allowedAddresses: e.WEBHOOK_ALLOWED_ADDRESSES,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,

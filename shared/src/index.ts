@@ -31,3 +31,4 @@ export * from './analysis.js';
 export * from './chunk-reader.js';
 export * from './track-store.js';
 export * from './analysis-store.js';
+export * from './metrics.js';

@@ -11,6 +11,7 @@ import { ApiRoutes } from './http/api-routes.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { Idempotency } from './http/idempotency.js';
 import { createRateLimits } from './http/rate-limits.js';
+import { documentMetricsRoute, httpMetricsMiddleware, registerMetricsRoute } from './metrics/api-metrics.js';
 import { registerAnalysisRoutes } from './analyses/analysis.routes.js';
 import { registerTrackRoutes } from './tracks/track.routes.js';
 import { registerVideoRoutes } from './videos/video.routes.js';
@@ -31,7 +32,11 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxySetting(ctx.config.api.trustProxy));
-  app.use(pinoHttp({ logger: ctx.logger, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' } }));
+  app.use(pinoHttp({ logger: ctx.logger, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' } }));
+  if (ctx.config.metrics.enabled) {
+    app.use(httpMetricsMiddleware(ctx.metrics));
+    registerMetricsRoute(app, ctx);
+  }
 
   const limits = createRateLimits(ctx);
   const idempotency = new Idempotency(ctx.redis, ctx.keys, ctx.config.idempotency.ttlSeconds);
@@ -43,6 +48,7 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
   registerAnalysisRoutes(routes, ctx);
   const streams = registerEventRoutes(routes, ctx);
   registerWebhookRoutes(routes, ctx);
+  if (ctx.config.metrics.enabled) documentMetricsRoute(routes.registry);
   const openApi = routes.document(API_VERSION);
 
   // 64 KB: an analysis at its limits (16 lines, 16 zones of 64 points) fits, so its own checks answer (400 naming the field).

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { AnalysisStore, Config, JobProducer, Logger, RedisKeys, TrackStore, UploadStorage, VideoStore, WebhookStore } from '@video-detect/shared';
+import type { AnalysisStore, Config, JobProducer, Logger, RedisKeys, ServiceMetrics, TrackStore, UploadStorage, VideoStore, WebhookStore } from '@video-detect/shared';
 import type { UserStore } from './auth/user-store.js';
 import type { TokenService } from './auth/token-service.js';
 
@@ -18,5 +18,7 @@ export interface AppContext {
   webhooks: WebhookStore;
   uploads: UploadStorage;
   jobs: JobProducer;
+  /** The process's Prometheus registry (`GET /metrics`). */
+  metrics: ServiceMetrics;
   close(): Promise<void>;
 }

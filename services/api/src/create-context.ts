@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AnalysisStore, ConfigError, createRedis, JobProducer, redisKeys, TrackStore, UploadStorage, VideoStore, WebhookStore, type Config, type Logger } from '@video-detect/shared';
+import { AnalysisStore, ConfigError, createRedis, JobProducer, redisKeys, ServiceMetrics, TrackStore, UploadStorage, VideoStore, WebhookStore, type Config, type Logger } from '@video-detect/shared';
 import { TokenService } from './auth/token-service.js';
 import { UserStore } from './auth/user-store.js';
 import type { AppContext } from './context.js';
@@ -26,6 +26,9 @@ export async function createContext(config: Config, logger: Logger): Promise<{ c
   // Requests answer 503 while Redis is away instead of waiting for it.
   const jobs = new JobProducer(config, redis, { skipWaitingForReady: true });
   jobs.onError((err) => logger.warn({ err: err.message }, 'queue error'));
+  const metrics = new ServiceMetrics('api');
+  const videos = VideoStore.open(config, redis);
+  videos.onFinish(metrics.observeVideoFinish);
   const ctx: AppContext = {
     config,
     logger,
@@ -35,7 +38,8 @@ export async function createContext(config: Config, logger: Logger): Promise<{ c
     jobs,
     users: new UserStore(redis, keys),
     tokens: new TokenService(redis, keys, jwtSecret, config.auth.accessTtlSeconds, config.auth.refreshTtlSeconds),
-    videos: VideoStore.open(config, redis),
+    videos,
+    metrics,
     tracks: TrackStore.open(config, redis),
     analyses: AnalysisStore.open(config, redis),
     webhooks: WebhookStore.open(config, redis),
