@@ -32,3 +32,4 @@ export * from './chunk-reader.js';
 export * from './track-store.js';
 export * from './analysis-store.js';
 export * from './metrics.js';
+export * from './fair-priorities.js';

@@ -4,6 +4,7 @@ import {
   AnalysisStore,
   createJobWorker,
   createRedis,
+  FairPriorities,
   JobProducer,
   QueueName,
   redisKeys,
@@ -53,6 +54,7 @@ export async function startProcessor(config: Config, logger: Logger): Promise<Ru
     analyses: AnalysisStore.open(config, connection),
     uploads: new UploadStorage(config.storage.dir),
     jobs,
+    priorities: new FairPriorities(connection, redisKeys(config.redis.prefix), jobs.queues.detector),
     webhooks,
     sender,
   };
