@@ -75,6 +75,10 @@ export const envSchema = z.object({
   EVENTS_MAX_LEN: int(10).default(1000),
   SHUTDOWN_TIMEOUT_MS: int(0).default(30000),
 
+  // Per-user limits (docs/scaling.md); 0 = no limit.
+  USER_MAX_ACTIVE_VIDEOS: int(0).default(0),
+  USER_MAX_STORED_BYTES: int(0).default(0),
+
   // Operations (docs/operations.md): Prometheus metrics.
   METRICS_ENABLED: bool.default(true),
   WORKER_METRICS_PORT: int(0, 65535).default(9464),
@@ -155,6 +159,13 @@ export interface Config {
     webhookBackoffMs: number;
   };
   shutdownTimeoutMs: number;
+  /** Per-user limits; 0 = none. Over one, an upload or retry answers 429 / 413 and stores nothing. */
+  limits: {
+    /** Videos queued or processing at once. */
+    activeVideos: number;
+    /** Bytes of stored uploads. */
+    storedBytes: number;
+  };
   metrics: {
     /** `/metrics` on the API and the workers' metrics port. */
     enabled: boolean;
@@ -242,6 +253,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       webhookBackoffMs: e.WEBHOOK_BACKOFF_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    limits: { activeVideos: e.USER_MAX_ACTIVE_VIDEOS, storedBytes: e.USER_MAX_STORED_BYTES },
     metrics: { enabled: e.METRICS_ENABLED, workerPort: e.WORKER_METRICS_PORT },
     webhooks: {
       allowedAddresses: e.WEBHOOK_ALLOWED_ADDRESSES,

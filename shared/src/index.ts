@@ -33,3 +33,4 @@ export * from './track-store.js';
 export * from './analysis-store.js';
 export * from './metrics.js';
 export * from './fair-priorities.js';
+export * from './user-quotas.js';

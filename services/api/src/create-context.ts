@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AnalysisStore, ConfigError, createRedis, JobProducer, redisKeys, ServiceMetrics, TrackStore, UploadStorage, VideoStore, WebhookStore, type Config, type Logger } from '@video-detect/shared';
+import { AnalysisStore, ConfigError, createRedis, JobProducer, redisKeys, ServiceMetrics, TrackStore, UploadStorage, UserQuotas, VideoStore, WebhookStore, type Config, type Logger } from '@video-detect/shared';
 import { TokenService } from './auth/token-service.js';
 import { UserStore } from './auth/user-store.js';
 import type { AppContext } from './context.js';
@@ -39,6 +39,7 @@ export async function createContext(config: Config, logger: Logger): Promise<{ c
     users: new UserStore(redis, keys),
     tokens: new TokenService(redis, keys, jwtSecret, config.auth.accessTtlSeconds, config.auth.refreshTtlSeconds),
     videos,
+    quotas: new UserQuotas(redis, keys, videos, config.limits),
     metrics,
     tracks: TrackStore.open(config, redis),
     analyses: AnalysisStore.open(config, redis),
