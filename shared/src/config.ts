@@ -75,6 +75,13 @@ export const envSchema = z.object({
   EVENTS_MAX_LEN: int(10).default(1000),
   SHUTDOWN_TIMEOUT_MS: int(0).default(30000),
 
+  // Usernames (comma-separated) that are admins: the queue dashboard at /admin/queues.
+  ADMIN_USERNAMES: z
+    .string()
+    .transform((v) => v.split(',').map((u) => u.trim().toLowerCase()).filter(Boolean))
+    .default([]),
+  ADMIN_SESSION_TTL_SECONDS: int(60, 86400).default(900),
+
   // Per-user limits (docs/scaling.md); 0 = no limit.
   USER_MAX_ACTIVE_VIDEOS: int(0).default(0),
   USER_MAX_STORED_BYTES: int(0).default(0),
@@ -129,7 +136,15 @@ export interface Config {
     registrationEnabled: boolean;
     rateLimit: { windowMs: number; max: number; authMax: number };
   };
-  auth: { jwtSecret: string | undefined; accessTtlSeconds: number; refreshTtlSeconds: number };
+  auth: {
+    jwtSecret: string | undefined;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+    /** Lower-cased usernames that get the admin role (at registration, or at their next login). */
+    adminUsernames: string[];
+    /** Lifetime of the admin dashboard's cookie session. */
+    adminSessionTtlSeconds: number;
+  };
   model: { path: string };
   detector: {
     executionProvider: ExecutionProviderName;
@@ -226,7 +241,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       registrationEnabled: e.REGISTRATION_ENABLED,
       rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000, max: e.RATE_LIMIT_MAX, authMax: e.AUTH_RATE_LIMIT_MAX },
     },
-    auth: { jwtSecret: e.JWT_SECRET, accessTtlSeconds: e.JWT_ACCESS_TTL_SECONDS, refreshTtlSeconds: e.JWT_REFRESH_TTL_SECONDS },
+    auth: {
+      jwtSecret: e.JWT_SECRET,
+      accessTtlSeconds: e.JWT_ACCESS_TTL_SECONDS,
+      refreshTtlSeconds: e.JWT_REFRESH_TTL_SECONDS,
+      adminUsernames: e.ADMIN_USERNAMES,
+      adminSessionTtlSeconds: e.ADMIN_SESSION_TTL_SECONDS,
+    },
     model: { path: e.MODEL_PATH },
     detector: {
       executionProvider: e.DETECTOR_EXECUTION_PROVIDER,

@@ -1,6 +1,8 @@
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
+import { AdminSessions } from './admin/admin-session.js';
+import { mountQueueDashboard, registerAdminRoutes } from './admin/admin.routes.js';
 import { registerAuthRoutes } from './auth/auth.routes.js';
 import { createRequireAuth } from './auth/require-auth.js';
 import type { AppContext } from './context.js';
@@ -48,12 +50,15 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
   registerAnalysisRoutes(routes, ctx);
   const streams = registerEventRoutes(routes, ctx);
   registerWebhookRoutes(routes, ctx);
+  const adminSessions = new AdminSessions(ctx, jwtSecret);
+  registerAdminRoutes(routes, adminSessions);
   if (ctx.config.metrics.enabled) documentMetricsRoute(routes.registry);
   const openApi = routes.document(API_VERSION);
 
   // 64 KB: an analysis at its limits (16 lines, 16 zones of 64 points) fits, so its own checks answer (400 naming the field).
   app.use('/api', limits.general, express.json({ limit: '64kb' }));
   app.use(routes.router);
+  mountQueueDashboard(app, ctx, adminSessions);
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });

@@ -2,11 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '@video-detect/shared';
 
+/** What a user may do: `admin` also opens the queue dashboard (/admin/queues). */
+export type UserRole = 'user' | 'admin';
+
 export interface User {
   id: string;
   username: string;
   password_hash: string;
   created_at: string;
+  role: UserRole;
 }
 
 /** Users in Redis: a hash per user and a username -> id key claimed with SET NX (no duplicate names). */
@@ -17,8 +21,8 @@ export class UserStore {
   ) {}
 
   /** Creates the user, or returns null when the username is taken. */
-  async create(username: string, passwordHash: string): Promise<User | null> {
-    const user: User = { id: randomUUID(), username, password_hash: passwordHash, created_at: new Date().toISOString() };
+  async create(username: string, passwordHash: string, role: UserRole = 'user'): Promise<User | null> {
+    const user: User = { id: randomUUID(), username, password_hash: passwordHash, created_at: new Date().toISOString(), role };
     const claimed = await this.redis.set(this.keys.username(username), user.id, 'NX');
     if (claimed !== 'OK') return null;
     await this.redis.hset(this.keys.user(user.id), { ...user });
@@ -33,6 +37,10 @@ export class UserStore {
   async findById(id: string): Promise<User | null> {
     const hash = await this.redis.hgetall(this.keys.user(id));
     if (!hash.id || !hash.username || !hash.password_hash) return null;
-    return { id: hash.id, username: hash.username, password_hash: hash.password_hash, created_at: hash.created_at ?? '' };
+    return { id: hash.id, username: hash.username, password_hash: hash.password_hash, created_at: hash.created_at ?? '', role: hash.role === 'admin' ? 'admin' : 'user' };
+  }
+
+  async setRole(id: string, role: UserRole): Promise<void> {
+    await this.redis.hset(this.keys.user(id), 'role', role);
   }
 }
