@@ -36,6 +36,7 @@ export const envSchema = z.object({
     .default('vd'),
 
   VIDEO_STORAGE_DIR: z.string().min(1).default('video_storage'),
+  UPLOAD_IDLE_SECONDS: int(1).default(900),
   FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   FFPROBE_PATH: z.string().min(1).default('ffprobe'),
 
@@ -50,6 +51,13 @@ export const envSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: int(1).default(60),
   RATE_LIMIT_MAX: int(1).default(600),
   AUTH_RATE_LIMIT_MAX: int(1).default(30),
+  LOGIN_SLOWDOWN_AFTER: int(1).default(5),
+  LOGIN_SLOWDOWN_DELAY_MS: int(0).default(1000),
+  LOGIN_SLOWDOWN_MAX_DELAY_MS: int(0).default(20_000),
+  LOGIN_SLOWDOWN_WINDOW_SECONDS: int(1).default(900),
+  MEDIA_URL_SECRET: optionalString,
+  MEDIA_URL_TTL_SECONDS: int(30, 86400).default(900),
+  VIEWER_DIR: optionalString,
 
   MODEL_PATH: z.string().min(1).default('models/yolox_nano.onnx'),
   DETECTOR_EXECUTION_PROVIDER: z.enum(EXECUTION_PROVIDERS).default('cpu'),
@@ -126,7 +134,8 @@ export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   redis: { url: string; prefix: string };
-  storage: { dir: string };
+  /** `uploadIdleSeconds`: an upload in `.incoming/` not written to for this long is unfinished and swept. */
+  storage: { dir: string; uploadIdleSeconds: number };
   media: { ffmpegPath: string; ffprobePath: string };
   api: {
     port: number;
@@ -135,6 +144,12 @@ export interface Config {
     maxUploadBytes: number;
     registrationEnabled: boolean;
     rateLimit: { windowMs: number; max: number; authMax: number };
+    /**
+     * Per-account login throttling: after `after` failed logins for one username within `windowMs`
+     * (from any address), each further attempt is answered `delayMs` later, doubling per failure up
+     * to `maxDelayMs`. Only slowed, never refused, so nobody can lock another user out.
+     */
+    loginSlowDown: { after: number; delayMs: number; maxDelayMs: number; windowMs: number };
   };
   auth: {
     jwtSecret: string | undefined;
@@ -145,6 +160,10 @@ export interface Config {
     /** Lifetime of the admin dashboard's cookie session. */
     adminSessionTtlSeconds: number;
   };
+  /** Signed media URLs (docs/viewer.md): the HMAC key (derived from the JWT secret when unset) and how long a URL works. */
+  mediaUrls: { secret: string | undefined; ttlSeconds: number };
+  /** The built web viewer (`npm run build`) the API serves at `/`; undefined: `viewer/dist` of this checkout or image. */
+  viewer: { dir: string | undefined };
   model: { path: string };
   detector: {
     executionProvider: ExecutionProviderName;
@@ -231,7 +250,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
-    storage: { dir: e.VIDEO_STORAGE_DIR },
+    storage: { dir: e.VIDEO_STORAGE_DIR, uploadIdleSeconds: e.UPLOAD_IDLE_SECONDS },
     media: { ffmpegPath: e.FFMPEG_PATH, ffprobePath: e.FFPROBE_PATH },
     api: {
       port: e.PORT,
@@ -240,6 +259,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
       registrationEnabled: e.REGISTRATION_ENABLED,
       rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000, max: e.RATE_LIMIT_MAX, authMax: e.AUTH_RATE_LIMIT_MAX },
+      loginSlowDown: {
+        after: e.LOGIN_SLOWDOWN_AFTER,
+        delayMs: e.LOGIN_SLOWDOWN_DELAY_MS,
+        maxDelayMs: e.LOGIN_SLOWDOWN_MAX_DELAY_MS,
+        windowMs: e.LOGIN_SLOWDOWN_WINDOW_SECONDS * 1000,
+      },
     },
     auth: {
       jwtSecret: e.JWT_SECRET,
@@ -248,6 +273,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       adminUsernames: e.ADMIN_USERNAMES,
       adminSessionTtlSeconds: e.ADMIN_SESSION_TTL_SECONDS,
     },
+    mediaUrls: { secret: e.MEDIA_URL_SECRET, ttlSeconds: e.MEDIA_URL_TTL_SECONDS },
+    viewer: { dir: e.VIEWER_DIR },
     model: { path: e.MODEL_PATH },
     detector: {
       executionProvider: e.DETECTOR_EXECUTION_PROVIDER,

@@ -204,6 +204,8 @@ describe('service endpoints', () => {
       ['post', '/api/v1/videos/{id}/analyses'],
       ['get', '/api/v1/videos/{id}/analyses'],
       ['get', '/api/v1/videos/{id}/analyses/{analysis_id}'],
+      ['get', '/api/v1/videos/{id}/file'],
+      ['post', '/api/v1/videos/{id}/media-urls'],
       ['get', '/healthz'],
       ['get', '/readyz'],
     ];

@@ -14,10 +14,14 @@ import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { Idempotency } from './http/idempotency.js';
 import { createRateLimits } from './http/rate-limits.js';
 import { documentMetricsRoute, httpMetricsMiddleware, registerMetricsRoute } from './metrics/api-metrics.js';
+import { docsSecurityHeaders, securityHeaders } from './http/security-headers.js';
 import { registerAnalysisRoutes } from './analyses/analysis.routes.js';
+import { createMediaAccess } from './media/media-access.js';
+import { registerMediaRoutes } from './media/media.routes.js';
 import { registerTrackRoutes } from './tracks/track.routes.js';
 import { registerVideoRoutes } from './videos/video.routes.js';
 import { registerWebhookRoutes } from './webhooks/webhook.routes.js';
+import { serveViewer, viewerDir } from './viewer/viewer-static.js';
 
 export const API_VERSION = '1.0.0';
 
@@ -33,6 +37,8 @@ function trustProxySetting(value: string): boolean | number | string {
 export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; openApi: ReturnType<ApiRoutes['document']>; streams: EventStreams } {
   const app = express();
   app.disable('x-powered-by');
+  // First, so every response carries them: 404s, errors, Swagger UI, event streams.
+  app.use(securityHeaders(ctx.config.api.publicBaseUrl));
   app.set('trust proxy', trustProxySetting(ctx.config.api.trustProxy));
   app.use(pinoHttp({ logger: ctx.logger, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' } }));
   if (ctx.config.metrics.enabled) {
@@ -42,12 +48,14 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
 
   const limits = createRateLimits(ctx);
   const idempotency = new Idempotency(ctx.redis, ctx.keys, ctx.config.idempotency.ttlSeconds);
-  const routes = new ApiRoutes(createRequireAuth(jwtSecret), ctx.config.env !== 'production', idempotency);
+  const requireAuth = createRequireAuth(jwtSecret, (userId) => ctx.users.tokenVersion(userId));
+  const routes = new ApiRoutes(requireAuth, ctx.config.env !== 'production', idempotency, createMediaAccess(requireAuth, ctx.mediaUrls, ctx.videos));
   registerHealthRoutes(routes, ctx);
-  registerAuthRoutes(routes, ctx, limits.auth);
+  registerAuthRoutes(routes, ctx, { perAddress: limits.auth, perAccount: limits.loginSlowDown });
   registerVideoRoutes(routes, ctx, limits.upload);
   registerTrackRoutes(routes, ctx);
   registerAnalysisRoutes(routes, ctx);
+  registerMediaRoutes(routes, ctx);
   const streams = registerEventRoutes(routes, ctx);
   registerWebhookRoutes(routes, ctx);
   const adminSessions = new AdminSessions(ctx, jwtSecret);
@@ -62,7 +70,8 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { swaggerOptions: { persistAuthorization: true } }));
+  app.use('/docs', docsSecurityHeaders(ctx.config.api.publicBaseUrl), swaggerUi.serve, swaggerUi.setup(openApi, { swaggerOptions: { persistAuthorization: true } }));
+  serveViewer(app, viewerDir(ctx.config.viewer.dir));
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger, ctx.redis));
   return { app, openApi, streams };

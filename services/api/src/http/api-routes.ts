@@ -14,7 +14,7 @@ export const errorBodySchema = z
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503 | 507;
 
 /** The one success response of a route: its status, its body schema (none for 204) and the headers it sets. */
 export interface SuccessSpec<S extends z.ZodType | undefined> {
@@ -59,6 +59,11 @@ interface RequestSpec<P extends AnyObject | undefined, Q extends AnyObject | und
   tags: string[];
   /** Requires a bearer access token: adds the guard, the security entry, the 401 response and `user` to the input. */
   auth: A;
+  /**
+   * Media for `<video>`/`<img>` (with `auth: true`): a short-lived signed URL (`?expires&signature`,
+   * `media/media-urls.ts`) works instead of the Authorization header. The path has `:id` (the video).
+   */
+  signedUrl?: A extends true ? boolean : false;
   params?: P;
   query?: Q;
   /** Request headers, keyed by their canonical names (`Last-Event-ID`). */
@@ -91,6 +96,12 @@ export interface RouteSpec<
   onError?: ErrorRequestHandler;
   response: SuccessSpec<S>;
   handler: (input: RouteInput<P, Q, B, F, A, H>) => Promise<Reply<S>>;
+}
+
+/** A GET that answers a file (range requests and all): the handler writes it, e.g. with `res.sendFile`. */
+export interface FileSpec<P extends AnyObject | undefined, Q extends AnyObject | undefined, A extends boolean> extends RequestSpec<P, Q, A, undefined> {
+  response: { description: string; contentType: string; headers?: Record<string, string> };
+  handler: (input: RouteInput<P, Q, undefined, undefined, A>, http: { req: Request; res: Response }) => Promise<void>;
 }
 
 /** A GET that answers a stream of Server-Sent Events; the handler writes it and returns when it ends. */
@@ -129,10 +140,12 @@ export class ApiRoutes {
    * @param checkResponses validate every response body against its schema (development and tests).
    * @param idempotency keeps the responses of requests sent with an Idempotency-Key.
    */
+  /** @param mediaAccess the guard of `signedUrl` routes: a bearer token or a signed URL. */
   constructor(
     private readonly requireAuth: RequestHandler,
     private readonly checkResponses: boolean,
     private readonly idempotency: Idempotency,
+    private readonly mediaAccess: RequestHandler = requireAuth,
   ) {
     this.registry.registerComponent('securitySchemes', 'bearerAuth', {
       type: 'http',
@@ -153,7 +166,7 @@ export class ApiRoutes {
   >(spec: RouteSpec<P, Q, B, F, S, A, H>): void {
     const where = `${spec.method.toUpperCase()} ${spec.path}`;
     const handlers: RequestHandler[] = [];
-    if (spec.auth) handlers.push(this.requireAuth);
+    if (spec.auth) handlers.push(this.guardOf(spec));
     if (spec.idempotent) handlers.push(this.idempotency.claim);
     handlers.push(...(spec.middleware ?? []));
     handlers.push(async (req, res) => {
@@ -209,7 +222,7 @@ export class ApiRoutes {
     A extends boolean = false,
     H extends AnyObject | undefined = undefined,
   >(spec: EventStreamSpec<P, Q, A, H>): void {
-    const handlers: RequestHandler[] = spec.auth ? [this.requireAuth] : [];
+    const handlers: RequestHandler[] = spec.auth ? [this.guardOf(spec)] : [];
     handlers.push(async (req, res) => {
       const input = { ...this.parseRequest(spec, req), body: undefined, upload: undefined } as RouteInput<P, Q, undefined, undefined, A, H>;
       await spec.handler(input, { req, res });
@@ -217,6 +230,25 @@ export class ApiRoutes {
     this.router.get(spec.path, ...handlers);
     const stream = { 'text/event-stream': { schema: z.string().openapi({ description: 'Events: `id:`, `event:` (the type) and `data:` lines, `: heartbeat` comments.' }) } };
     this.registry.registerPath(this.toOpenApi(spec, 'get', successResponse(200, spec.response.description, undefined, stream)));
+  }
+
+  /** A file download (GET, and HEAD through Express): validated and documented like the others, its handler writes the file. */
+  addFile<P extends AnyObject | undefined = undefined, Q extends AnyObject | undefined = undefined, A extends boolean = false>(spec: FileSpec<P, Q, A>): void {
+    const handlers: RequestHandler[] = spec.auth ? [this.guardOf(spec)] : [];
+    handlers.push(async (req, res) => {
+      const input = { ...this.parseRequest(spec, req), body: undefined, upload: undefined } as RouteInput<P, Q, undefined, undefined, A>;
+      await spec.handler(input, { req, res });
+    });
+    this.router.get(spec.path, ...handlers);
+    const file = { [spec.response.contentType]: { schema: z.string().openapi({ type: 'string', format: 'binary' }) } };
+    const responses = successResponse(200, spec.response.description, spec.response.headers, file);
+    responses[206] = { description: 'The requested byte range (a `Range` request).', content: file };
+    responses[416] = { description: 'The requested range is outside the file.' };
+    this.registry.registerPath(this.toOpenApi(spec, 'get', responses));
+  }
+
+  private guardOf(spec: { signedUrl?: boolean }): RequestHandler {
+    return spec.signedUrl ? this.mediaAccess : this.requireAuth;
   }
 
   /** Path, query, headers and caller of a request, validated (400 naming the field) and typed. */
@@ -240,22 +272,28 @@ export class ApiRoutes {
     extraHeaders?: AnyObject,
   ): RouteConfig {
     const errors: Partial<Record<ErrorStatus, string>> = { ...spec.errors };
-    if (spec.auth) errors[401] ??= 'Missing, invalid or expired access token.';
+    if (spec.auth) errors[401] ??= spec.signedUrl ? 'Missing, invalid or expired access token or signed URL.' : 'Missing, invalid or expired access token.';
     if (spec.params || spec.query || spec.headers || extraHeaders) errors[400] ??= 'Invalid parameters.';
+    // Every /api request body goes through the JSON parser, whether or not the route reads one (app.ts).
+    if (spec.path.startsWith('/api/')) {
+      errors[400] ??= 'The request body is not valid JSON.';
+      errors[413] ??= 'The request body is too large.';
+    }
     errors[429] ??= 'Too many requests.';
     errors[503] ??= 'A dependency (Redis) is unreachable.';
     for (const [status, description] of Object.entries(errors)) responses[status] = { description, content: { 'application/json': { schema: errorBodySchema } } };
     const headers = spec.headers && extraHeaders ? spec.headers.extend(extraHeaders.shape) : (spec.headers ?? extraHeaders);
+    const query = spec.signedUrl ? (spec.query ?? z.object({})).extend(signedUrlQuerySchema.shape) : spec.query;
     return {
       method,
       path: spec.path.replace(/:([A-Za-z_]+)/g, '{$1}'),
       summary: spec.summary,
       ...(spec.description ? { description: spec.description } : {}),
       tags: spec.tags,
-      ...(spec.auth ? { security: [{ bearerAuth: [] }] } : {}),
+      ...(spec.auth ? { security: spec.signedUrl ? [{ bearerAuth: [] }, {}] : [{ bearerAuth: [] }] } : {}),
       request: {
         ...(spec.params ? { params: spec.params } : {}),
-        ...(spec.query ? { query: spec.query } : {}),
+        ...(query ? { query } : {}),
         ...(headers ? { headers } : {}),
         ...(body ? { body } : {}),
       },
@@ -276,6 +314,12 @@ export class ApiRoutes {
     });
   }
 }
+
+/** The query of a signed media URL, as documented on `signedUrl` routes (checked by the guard, not by the route). */
+const signedUrlQuerySchema = z.object({
+  expires: z.string().optional().openapi({ description: 'Signed URL: when it stops working (Unix seconds). Use the URL as given (`links.file`, POST …/media-urls); it replaces the Authorization header.' }),
+  signature: z.string().optional().openapi({ description: 'Signed URL: HMAC of the user, the video, this resource and `expires`.' }),
+});
 
 /** The Idempotency-Key header as documented on idempotent routes (the claim middleware reads it before the body). */
 const idempotencyHeaderSchema = z.object({

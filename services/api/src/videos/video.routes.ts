@@ -48,6 +48,7 @@ export function registerVideoRoutes(routes: ApiRoutes, ctx: AppContext, uploadRa
     errors: {
       413: 'The file is over the upload size limit, or over your storage quota (`storage_quota_exceeded`, USER_MAX_STORED_BYTES); the upload size limit answers `file_too_large`.',
       415: 'Not a decodable video.',
+      507: 'The server has no room to store the upload; nothing was kept.',
       429: 'Too many requests, or (`too_many_active_videos`) you already have USER_MAX_ACTIVE_VIDEOS videos queued or processing.',
     },
     handler: async ({ user, upload: { file, fields } }) => {
