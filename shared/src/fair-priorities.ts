@@ -15,7 +15,9 @@ const assignScript = `
 local head = tonumber(ARGV[2])
 if head == 0 then redis.call('del', KEYS[1]) end
 local last = tonumber(redis.call('hget', KEYS[1], ARGV[1]) or '0')
-local start = math.max(last, head)
+-- The clock: the turn of the chunk now running, one before the head; a newcomer's first chunk goes
+-- one before that, so it is the next chunk taken (ties run oldest first, so level would be too late).
+local start = math.max(last, head - 2, 0)
 redis.call('hset', KEYS[1], ARGV[1], start + tonumber(ARGV[3]))
 redis.call('expire', KEYS[1], tonumber(ARGV[4]))
 return start`;
@@ -23,10 +25,11 @@ return start`;
 /**
  * Fair turns on the detector queue with BullMQ's own priorities (no Pro groups): start-time fair
  * queuing. Each owner's chunks are numbered on from where that owner's queued work ends, but
- * never from before the job now at the head of the queue (the virtual clock). So a new user's
- * first chunk lands right behind the head, and owners with work waiting take turns, one chunk
- * each, whatever each has queued; equal priorities run in the order they were added. One owner's
- * videos run one after another. docs/scaling.md explains the numbers and their limit.
+ * never from before the virtual clock (the turn of the chunks now running, one before the queue's
+ * head). So a new user's first chunk is the next one any detector takes, and owners with work
+ * waiting take turns, one chunk each, whatever each has queued; equal priorities run in the order
+ * they were added. One owner's videos run one after another. docs/scaling.md explains the numbers
+ * and their limit.
  */
 export class FairPriorities {
   constructor(

@@ -61,8 +61,8 @@ describe('fair scheduling on the detector queue', () => {
     assert.deepEqual(await drain(3), ['a0', 'a1', 'a2']);
     await queueChunks('b', 3);
     const order = await drain();
-    // b starts right behind the head: a3, then a and b alternate until b is done.
-    assert.deepEqual(order.slice(0, 7), ['a3', 'a4', 'b0', 'a5', 'b1', 'a6', 'b2']);
+    // b's first chunk is the next one taken, then a and b alternate until b is done.
+    assert.deepEqual(order.slice(0, 6), ['b0', 'a3', 'b1', 'a4', 'b2', 'a5']);
     assert.equal(order.length, 20);
   });
 
@@ -72,8 +72,8 @@ describe('fair scheduling on the detector queue', () => {
     await queueChunks('b', 2);
     await queueChunks('c', 2);
     const order = await drain();
-    // a0 is the head (turn 1); b and c start behind it, level with a1 (added first, so it runs first).
-    assert.deepEqual(order, ['a0', 'a1', 'b0', 'c0', 'a2', 'b1', 'c1', 'a3', 'a0', 'a1']);
+    // a0 is the head (turn 1): b and c start level with it, so each user's chunks take turns.
+    assert.deepEqual(order, ['a0', 'b0', 'c0', 'a1', 'b1', 'c1', 'a2', 'a3', 'a0', 'a1']);
   });
 
   it('an empty queue starts everyone from the beginning again', async () => {
