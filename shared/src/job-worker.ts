@@ -100,7 +100,7 @@ export class JobRunner<Q extends QueueName, C> {
       // A job queued under a former name keeps that name in `job.name`.
       const result = await handler.run({ job: job as JobOf<JobName>, data: parsed.data, log }, this.setup.context);
       log.info({ ms: ms(), outcome: 'completed' }, 'job done');
-      this.setup.metrics?.jobSeconds.observe({ queue: this.setup.queue, job: job.name, outcome: 'completed' }, ms() / 1000);
+      this.setup.metrics?.jobSeconds.observe({ queue: this.setup.queue, job_name: job.name, outcome: 'completed' }, ms() / 1000);
       return result;
     } catch (err) {
       const { code, retryable } = classifyFailure(err, name ? jobRegistry[name].failure.code : FailureCode.InvalidPayload);
@@ -108,8 +108,8 @@ export class JobRunner<Q extends QueueName, C> {
       const final = !retryable || job.attemptsMade + 1 >= attempts;
       const outcome = final ? 'failed' : 'retrying';
       log.warn({ err, code, ms: ms(), outcome }, 'job failed');
-      this.setup.metrics?.jobSeconds.observe({ queue: this.setup.queue, job: job.name, outcome }, ms() / 1000);
-      this.setup.metrics?.jobFailures.inc({ queue: this.setup.queue, job: job.name, code, final: String(final) });
+      this.setup.metrics?.jobSeconds.observe({ queue: this.setup.queue, job_name: job.name, outcome }, ms() / 1000);
+      this.setup.metrics?.jobFailures.inc({ queue: this.setup.queue, job_name: job.name, code, final: String(final) });
       if (err instanceof Error) this.seen.add(err);
       if (final) {
         const message = err instanceof Error ? err.message : String(err);
@@ -125,7 +125,7 @@ export class JobRunner<Q extends QueueName, C> {
   readonly onFailed = (job: Job | undefined, err: Error): void => {
     const name = job && this.table.get(job.name)?.name;
     if (!job || !name || this.seen.has(err)) return;
-    this.setup.metrics?.jobFailures.inc({ queue: this.setup.queue, job: job.name, code: jobRegistry[name].failure.code, final: 'true' });
+    this.setup.metrics?.jobFailures.inc({ queue: this.setup.queue, job_name: job.name, code: jobRegistry[name].failure.code, final: 'true' });
     this.failForGood(job, jobRegistry[name].failure.code, `${stepOf(name, job.data)} failed: ${err.message}`).catch((e: unknown) =>
       this.setup.logger.error({ err: e }, 'could not record a failure'),
     );

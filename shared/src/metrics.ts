@@ -28,10 +28,13 @@ export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'waiting_
  */
 export class ServiceMetrics {
   readonly registry = new Registry();
-  /** Every job's run time by queue, job and outcome (`completed`, `retrying`, `failed`); `job="detect"` is the chunk duration. */
-  readonly jobSeconds: Histogram<'queue' | 'job' | 'outcome'>;
+  /**
+   * Every job's run time by queue, job name and outcome (`completed`, `retrying`, `failed`);
+   * `job_name="detect"` is the chunk duration. Not `job`: Prometheus sets that label to the scrape job.
+   */
+  readonly jobSeconds: Histogram<'queue' | 'job_name' | 'outcome'>;
   /** Job attempts that threw, by error code; `final="true"` when no attempt is left. */
-  readonly jobFailures: Counter<'queue' | 'job' | 'code' | 'final'>;
+  readonly jobFailures: Counter<'queue' | 'job_name' | 'code' | 'final'>;
   /** Videos ended, by status. */
   readonly videosFinished: Counter<'status'>;
   /** Failed videos by error code. */
@@ -43,8 +46,8 @@ export class ServiceMetrics {
     this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
     const registers = [this.registry];
-    this.jobSeconds = new Histogram({ name: `${METRIC_PREFIX}job_duration_seconds`, help: 'Job run time (detect: one chunk).', labelNames: ['queue', 'job', 'outcome'], buckets: jobBuckets, registers });
-    this.jobFailures = new Counter({ name: `${METRIC_PREFIX}job_failures_total`, help: 'Job attempts that failed, by error code.', labelNames: ['queue', 'job', 'code', 'final'], registers });
+    this.jobSeconds = new Histogram({ name: `${METRIC_PREFIX}job_duration_seconds`, help: 'Job run time (detect: one chunk).', labelNames: ['queue', 'job_name', 'outcome'], buckets: jobBuckets, registers });
+    this.jobFailures = new Counter({ name: `${METRIC_PREFIX}job_failures_total`, help: 'Job attempts that failed, by error code.', labelNames: ['queue', 'job_name', 'code', 'final'], registers });
     this.videosFinished = new Counter({ name: `${METRIC_PREFIX}videos_finished_total`, help: 'Videos that ended, by status.', labelNames: ['status'], registers });
     this.videoFailures = new Counter({ name: `${METRIC_PREFIX}video_failures_total`, help: 'Videos that failed, by error code.', labelNames: ['code'], registers });
     this.videoSeconds = new Histogram({ name: `${METRIC_PREFIX}video_latency_seconds`, help: 'Upload to end of a video, by final status.', labelNames: ['status'], buckets: latencyBuckets, registers });

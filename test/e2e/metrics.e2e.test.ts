@@ -59,7 +59,7 @@ describe('metrics during a real run', () => {
     assert.equal(done.progress.frames_total, frames);
     const detector = await scrape(`http://127.0.0.1:${ports.detector}/metrics`);
     assert.equal(sampleValue(detector, 'video_detect_detector_frames_total'), frames, 'frames counted = frames in the video');
-    assert.equal(sampleValue(detector, 'video_detect_job_duration_seconds_count', { queue: 'detector', job: 'detect', outcome: 'completed' }), chunks, 'one chunk duration per chunk');
+    assert.equal(sampleValue(detector, 'video_detect_job_duration_seconds_count', { queue: 'detector', job_name: 'detect', outcome: 'completed' }), chunks, 'one chunk duration per chunk');
     const inferred = sumOf(detector, 'video_detect_detector_inference_seconds_count');
     assert.ok(inferred >= 1 && inferred <= frames, `inference runs: ${inferred}`);
     const inferenceSeconds = sumOf(detector, 'video_detect_detector_inference_seconds_sum');
@@ -74,7 +74,7 @@ describe('metrics during a real run', () => {
     assert.ok(latency > 0 && latency < 120, `latency ${latency} s`);
     assert.equal(sampleValue(processor, 'video_detect_videos_finished_total', { status: 'completed' }), 1);
     for (const job of ['plan', 'merge', 'track']) {
-      assert.equal(sampleValue(processor, 'video_detect_job_duration_seconds_count', { queue: 'processor', job, outcome: 'completed' }), 1, job);
+      assert.equal(sampleValue(processor, 'video_detect_job_duration_seconds_count', { queue: 'processor', job_name: job, outcome: 'completed' }), 1, job);
     }
 
     const api = await scrape(`${apiUrl}/metrics`);
@@ -88,7 +88,7 @@ describe('metrics during a real run', () => {
   it('counts a failed job by its error code', async () => {
     // Added behind the producer's schema check: the processor refuses it for good as invalid_payload.
     await stack.api.ctx.jobs.queues.processor.add('plan', { videoId: 'not-a-video-id' });
-    const labels = { queue: 'processor', job: 'plan', code: 'invalid_payload', final: 'true' };
+    const labels = { queue: 'processor', job_name: 'plan', code: 'invalid_payload', final: 'true' };
     for (let polls = 0; ; polls++) {
       const processor = await scrape(`http://127.0.0.1:${ports.processor}/metrics`);
       if (sumOf(processor, 'video_detect_job_failures_total', labels) === 1) break;

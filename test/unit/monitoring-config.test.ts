@@ -42,6 +42,18 @@ describe('monitoring config', () => {
     }
   });
 
+  it('no series uses a label Prometheus sets itself (job, instance)', async () => {
+    const metrics = new ServiceMetrics('detector');
+    metrics.detectorMetrics();
+    metrics.httpHistogram();
+    metrics.jobSeconds.observe({ queue: 'q', job_name: 'j', outcome: 'completed' }, 1);
+    metrics.jobFailures.inc({ queue: 'q', job_name: 'j', code: 'c', final: 'true' });
+    const clashes = (await metrics.registry.getMetricsAsJSON()).flatMap((m) =>
+      m.values.flatMap((v) => Object.keys(v.labels).filter((l) => l === 'job' || l === 'instance').map((l) => `${m.name}{${l}}`)),
+    );
+    assert.deepEqual(clashes, []);
+  });
+
   it('Prometheus scrapes every service on the port it listens on', () => {
     const config = parse(readFileSync(path.join(repoRoot, 'deploy/monitoring/prometheus.yml'), 'utf8')) as {
       scrape_configs: Array<{ job_name: string; dns_sd_configs: Array<{ names: string[]; port: number }> }>;
