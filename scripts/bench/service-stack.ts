@@ -31,6 +31,11 @@ export class ServiceStack {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The bench user's bearer header (after `login`). */
+  get authorization(): string {
+    return `Bearer ${this.token}`;
+  }
+
   start(name: ServiceName, extraEnv: Record<string, string> = {}): ChildProcess {
     const child = spawn(process.execPath, serviceNodeArgs(name, this.repoRoot), {
       // Several workers on one host: each takes any free metrics port.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isAddressOrRange } from './address-policy.js';
+import type { MediaLimits } from './media-limits.js';
 
 /**
  * Every environment variable the services read, with its default. `.env.example` lists the same
@@ -39,6 +40,9 @@ export const envSchema = z.object({
   UPLOAD_IDLE_SECONDS: int(1).default(900),
   FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   FFPROBE_PATH: z.string().min(1).default('ffprobe'),
+  FFMPEG_MAX_MEMORY_MB: int(0).default(2048),
+  FFMPEG_MAX_CPU_SECONDS: int(0).default(600),
+  FFPROBE_TIMEOUT_SECONDS: int(0).default(300),
 
   PORT: int(0, 65535).default(3000),
   TRUST_PROXY: z.string().default('false'),
@@ -136,7 +140,7 @@ export interface Config {
   redis: { url: string; prefix: string };
   /** `uploadIdleSeconds`: an upload in `.incoming/` not written to for this long is unfinished and swept. */
   storage: { dir: string; uploadIdleSeconds: number };
-  media: { ffmpegPath: string; ffprobePath: string };
+  media: { ffmpegPath: string; ffprobePath: string; limits: MediaLimits };
   api: {
     port: number;
     trustProxy: string;
@@ -251,7 +255,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     storage: { dir: e.VIDEO_STORAGE_DIR, uploadIdleSeconds: e.UPLOAD_IDLE_SECONDS },
-    media: { ffmpegPath: e.FFMPEG_PATH, ffprobePath: e.FFPROBE_PATH },
+    media: {
+      ffmpegPath: e.FFMPEG_PATH,
+      ffprobePath: e.FFPROBE_PATH,
+      limits: { memoryMb: e.FFMPEG_MAX_MEMORY_MB, cpuSeconds: e.FFMPEG_MAX_CPU_SECONDS, probeTimeoutSeconds: e.FFPROBE_TIMEOUT_SECONDS },
+    },
     api: {
       port: e.PORT,
       trustProxy: e.TRUST_PROXY,

@@ -34,3 +34,4 @@ export * from './analysis-store.js';
 export * from './metrics.js';
 export * from './fair-priorities.js';
 export * from './user-quotas.js';
+export * from './media-limits.js';

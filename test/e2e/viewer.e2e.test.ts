@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { FrameResult } from '@video-detect/shared';
 import { classColor } from '../../viewer/src/overlay/colors.js';
+import { launchChromium, listenLocally } from '../helpers/browser.js';
 import { TestStack } from '../helpers/stack.js';
 import { mediaPath, repoRoot } from '../helpers/test-env.js';
 
@@ -23,8 +23,11 @@ interface PageElement {
 }
 declare const document: { querySelector(selector: string): (PageCanvas & { readyState?: number }) | null };
 declare const localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+declare class DataTransfer {
+  items: { add(file: File): void };
+}
+declare function atob(data: string): string;
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const screenshots = path.join(repoRoot, 'docs/images');
 const USER = 'viewer-user';
 const PASSWORD = 'a long enough password';
@@ -42,20 +45,15 @@ describe('web viewer', () => {
   const problems: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(chromiumPath), `no Chromium at ${chromiumPath}: install Debian's (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH`);
     const build = spawnSync('npm', ['run', 'build', '-w', '@video-detect/viewer'], { cwd: repoRoot, encoding: 'utf8' });
     assert.equal(build.status, 0, `viewer build failed:\n${build.stdout}\n${build.stderr}`);
     mkdirSync(screenshots, { recursive: true });
-    stack = await TestStack.start({ MAX_UPLOAD_BYTES: String(1024 * 1024) });
+    // Access tokens live 30 s, so the page rotates its tokens in the background during the test.
+    stack = await TestStack.start({ MAX_UPLOAD_BYTES: String(1024 * 1024), JWT_ACCESS_TTL_SECONDS: '30' });
     stack.spawnService('processor');
     stack.spawnService('detector');
-    server = stack.api.app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    ({ server, base } = await listenLocally(stack.api.app));
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     page.setDefaultTimeout(30_000);
     // The page's CSP is as strict as the API's: any inline script or style would show here.
@@ -70,6 +68,10 @@ describe('web viewer', () => {
   });
 
   const alert = () => page.locator('[role=alert]').first();
+  const storedRefreshToken = () => page.evaluate(() => (JSON.parse(localStorage.getItem('video-detect.session') ?? '{}') as { refresh_token?: string }).refresh_token ?? null);
+  /** A fresh bearer header of the page's user, for reading the truth from the API. */
+  const apiToken = async () => `Bearer ${(await stack.api.http().post('/api/v1/auth/token').send({ username: USER, password: PASSWORD }).expect(200)).body.access_token}`;
+  let firstRefreshToken: string | null = null;
 
   it('serves the page with cache headers: index revalidated, hashed assets immutable', async () => {
     const index = await fetch(`${base}/`);
@@ -96,16 +98,27 @@ describe('web viewer', () => {
     await page.fill('input[name=password]', PASSWORD);
     await page.click('button[type=submit]');
     await page.locator('.topbar .user', { hasText: USER }).waitFor();
+    firstRefreshToken = await storedRefreshToken();
+    assert.ok(firstRefreshToken);
   });
 
-  it('explains a file that is not a video and one over the size limit', async () => {
-    const input = page.locator('input[type=file]');
-    await input.setInputFiles({ name: 'notes.mp4', mimeType: 'video/mp4', buffer: Buffer.from('these are my notes, not a video\n'.repeat(50)) });
-    await page.locator('[data-upload="notes.mp4"] [role=alert]').waitFor();
-    assert.match(await page.locator('[data-upload="notes.mp4"] [role=alert]').innerText(), /Not a decodable video/);
-    await input.setInputFiles(mediaPath('car-detection.mp4'));
-    await page.locator('[data-upload="car-detection.mp4"] [role=alert]').waitFor();
-    assert.match(await page.locator('[data-upload="car-detection.mp4"] [role=alert]').innerText(), /larger than the size limit/);
+  it('uploads several dropped files at once, and explains one that is not a video and one over the size limit', async () => {
+    // A real drop: a DataTransfer holding two Files, dispatched on the drop zone.
+    const files = [
+      { name: 'notes.mp4', type: 'video/mp4', base64: Buffer.from('these are my notes, not a video\n'.repeat(50)).toString('base64') },
+      { name: 'car-detection.mp4', type: 'video/mp4', base64: readFileSync(mediaPath('car-detection.mp4')).toString('base64') },
+    ];
+    const transfer = await page.evaluateHandle((list) => {
+      const dt = new DataTransfer();
+      for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
+      return dt;
+    }, files);
+    await page.dispatchEvent('.dropzone', 'drop', { dataTransfer: transfer });
+    const notes = page.locator('[data-upload="notes.mp4"] [role=alert]');
+    const big = page.locator('[data-upload="car-detection.mp4"] [role=alert]');
+    await Promise.all([notes.waitFor(), big.waitFor()]);
+    assert.match(await notes.innerText(), /Not a decodable video/);
+    assert.match(await big.innerText(), /larger than the size limit/);
   });
 
   let videoId = '';
@@ -119,12 +132,9 @@ describe('web viewer', () => {
     await page.screenshot({ path: path.join(screenshots, 'viewer-videos.png') });
   });
 
-  let token = '';
   let frames: FrameResult[] = [];
   it('plays it with the boxes of the frame shown, and a class filter removes them', async () => {
-    const login = await stack.api.http().post('/api/v1/auth/token').send({ username: USER, password: PASSWORD }).expect(200);
-    token = `Bearer ${login.body.access_token}`;
-    stack.authorization = token;
+    stack.authorization = await apiToken();
     frames = await stack.allFrames(videoId);
     // A large, confident person whose left edge is inside the picture: the edge to look at.
     const candidates = frames.flatMap((f) => f.objects.filter((o) => o.label === 'person' && o.score > 0.6 && o.box[0] > 15).map((o) => ({ f, o, area: (o.box[2] - o.box[0]) * (o.box[3] - o.box[1]) })));
@@ -172,7 +182,7 @@ describe('web viewer', () => {
     await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.95);
     await page.click('button:has-text("Count")');
     await page.locator('[data-testid=counts]').waitFor({ timeout: 60_000 });
-    const list = await stack.api.http().get(`/api/v1/videos/${videoId}/analyses`).set('authorization', token).expect(200);
+    const list = await stack.api.http().get(`/api/v1/videos/${videoId}/analyses`).set('authorization', await apiToken()).expect(200);
     const analysis = list.body.items[0];
     assert.equal(analysis.status, 'completed');
     assert.ok(Math.abs(analysis.lines[0].points[0][0] - 0.5) < 0.01, 'the line where it was drawn');
@@ -184,6 +194,14 @@ describe('web viewer', () => {
     assert.deepEqual(shown, expected.length ? expected : [{ label: null, in: 0, out: 0 }]);
     await page.locator('.chart canvas').first().waitFor();
     await page.screenshot({ path: path.join(screenshots, 'viewer-counting.png'), fullPage: true });
+  });
+
+  it('rotated the tokens in the background while the person worked', async () => {
+    // Refreshed a fifth of the 30 s lifetime before expiry: the page kept working on new tokens.
+    await page.waitForFunction((first) => (JSON.parse(localStorage.getItem('video-detect.session') ?? '{}') as { refresh_token?: string }).refresh_token !== first, firstRefreshToken, { timeout: 40_000 });
+    await page.locator('.topbar .user', { hasText: USER }).waitFor();
+    // The first refresh token was used up by the rotation: the API refuses it now.
+    await stack.api.http().post('/api/v1/auth/refresh').send({ refresh_token: firstRefreshToken }).expect(401);
   });
 
   it('an expired session sends the person to sign in with a message', async () => {

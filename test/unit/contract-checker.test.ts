@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ContractChecker, type ReceivedResponse } from '../helpers/contract-fuzz/contract-checker.js';
+import { ContractChecker, mediaTypeMatches, type ReceivedResponse } from '../helpers/contract-fuzz/contract-checker.js';
 import { operationsOf, type OpenApiDocument } from '../helpers/contract-fuzz/openapi-types.js';
 import { repoRoot } from '../helpers/test-env.js';
 
@@ -29,5 +29,16 @@ describe("the contract fuzzer's checker (ajv against openapi.json)", () => {
     assert.match(problems(response(401, { message: 'no' })), /error body is not/);
     assert.match(problems(response(200, { items: [] }, secure, 'text/html')), /content type "text\/html" is not one documented/);
     assert.match(problems(response(200, { items: [] }, {})), /security headers missing/);
+  });
+});
+
+describe('media type ranges in the checker', () => {
+  it('matches exact types, ranges and wildcards, ignoring parameters and case', () => {
+    assert.equal(mediaTypeMatches('application/json', 'application/json; charset=utf-8'), true);
+    assert.equal(mediaTypeMatches('video/*', 'video/mp4'), true);
+    assert.equal(mediaTypeMatches('video/*', 'Video/X-Matroska'), true);
+    assert.equal(mediaTypeMatches('*/*', 'image/jpeg'), true);
+    assert.equal(mediaTypeMatches('video/*', 'application/octet-stream'), false);
+    assert.equal(mediaTypeMatches('application/json', 'application/jsonp'), false);
   });
 });

@@ -56,7 +56,7 @@ export class ContractChecker {
     if (mediaTypes.length === 0) {
       if (res.bodyText.length > 0) problems.push(`status ${res.status} documents no body, got ${JSON.stringify(res.bodyText.slice(0, 200))}`);
     } else {
-      const mediaType = mediaTypes.find((type) => res.contentType.toLowerCase().startsWith(type.toLowerCase()));
+      const mediaType = mediaTypes.find((type) => mediaTypeMatches(type, res.contentType));
       if (!mediaType) problems.push(`content type "${res.contentType}" is not one documented for ${res.status} (${mediaTypes.join(', ')})`);
       const schema = mediaType ? content[mediaType]?.schema : undefined;
       if (mediaType === 'application/json' && schema) {
@@ -92,4 +92,11 @@ function toJsonSchema(schema: unknown): unknown {
   if (out.exclusiveMinimum !== undefined) delete out.minimum;
   if (out.exclusiveMaximum !== undefined) delete out.maximum;
   return out;
+}
+
+/** Whether a received Content-Type falls under a documented media type or range (video/* or any), parameters ignored. */
+export function mediaTypeMatches(documented: string, received: string): boolean {
+  const [type = '', subtype = ''] = documented.toLowerCase().split('/');
+  const [gotType = '', gotSubtype = ''] = (received.toLowerCase().split(';')[0] ?? '').trim().split('/');
+  return (type === '*' || type === gotType) && (subtype === '*' || subtype === gotSubtype);
 }

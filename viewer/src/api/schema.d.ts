@@ -1736,15 +1736,39 @@ export interface paths {
                     };
                     content: {
                         "application/octet-stream": string;
+                        "video/3gpp": string;
+                        "video/mp2t": string;
+                        "video/mp4": string;
+                        "video/mpeg": string;
+                        "video/ogg": string;
+                        "video/quicktime": string;
+                        "video/webm": string;
+                        "video/x-flv": string;
+                        "video/x-matroska": string;
+                        "video/x-ms-wmv": string;
+                        "video/x-msvideo": string;
                     };
                 };
-                /** @description The requested byte range (a `Range` request). */
+                /** @description The requested byte range (a `Range` header). */
                 206: {
                     headers: {
+                        /** @description The range sent, e.g. `bytes 0-1023/52340`. */
+                        "Content-Range"?: string;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/octet-stream": string;
+                        "video/3gpp": string;
+                        "video/mp2t": string;
+                        "video/mp4": string;
+                        "video/mpeg": string;
+                        "video/ogg": string;
+                        "video/quicktime": string;
+                        "video/webm": string;
+                        "video/x-flv": string;
+                        "video/x-matroska": string;
+                        "video/x-ms-wmv": string;
+                        "video/x-msvideo": string;
                     };
                 };
                 /** @description Invalid parameters. */
@@ -1788,7 +1812,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
                 };
                 /** @description Too many requests. */
                 429: {

@@ -6,11 +6,13 @@ interface StoredSession {
   refresh_token: string;
   /** When the access token expires (ms since the epoch). */
   expires_at: number;
+  /** How long access tokens live (ms). */
+  lifetime: number;
 }
 
 const STORAGE_KEY = 'video-detect.session';
-/** Rotate this long before the access token expires, so requests never wait for a refresh. */
-const REFRESH_AHEAD_MS = 60_000;
+/** Rotate a minute (a fifth of the lifetime, when shorter) before the access token expires, so requests never wait for a refresh. */
+const refreshAhead = (lifetime: number) => Math.min(60_000, lifetime / 5);
 export const SESSION_EXPIRED = 'Your session has expired. Please sign in again.';
 
 type Listener = (signedIn: boolean, message: string | null) => void;
@@ -94,8 +96,8 @@ class Session {
         this.store(this.current?.username ?? latest?.username ?? '', pair);
         return true;
       } catch (err) {
-        // Unreachable server: keep the tokens and try again later; a refused token ends the session.
-        if (err instanceof ApiError && err.status === 0) {
+        // Unreachable, busy or rate-limited server: keep the tokens and try again later; only a refused token ends the session.
+        if (!(err instanceof ApiError) || (err.status !== 401 && err.status !== 400)) {
           this.timer = setTimeout(() => void this.refresh(), 10_000);
           throw err;
         }
@@ -107,7 +109,7 @@ class Session {
   }
 
   private store(username: string, pair: TokenPair): void {
-    this.current = { username, access_token: pair.access_token, refresh_token: pair.refresh_token, expires_at: Date.now() + pair.expires_in * 1000 };
+    this.current = { username, access_token: pair.access_token, refresh_token: pair.refresh_token, expires_at: Date.now() + pair.expires_in * 1000, lifetime: pair.expires_in * 1000 };
     localStorage.setItem(STORAGE_KEY, JSON.stringify(this.current));
     this.schedule();
   }
@@ -115,7 +117,7 @@ class Session {
   private schedule(): void {
     clearTimeout(this.timer);
     if (!this.current) return;
-    const wait = Math.max(1000, this.current.expires_at - Date.now() - REFRESH_AHEAD_MS);
+    const wait = Math.max(1000, this.current.expires_at - Date.now() - refreshAhead(this.current.lifetime ?? 900_000));
     this.timer = setTimeout(() => void this.refresh().catch(() => undefined), wait);
   }
 

@@ -4,6 +4,7 @@ import { dataOf, type Frame } from '../api/http';
 /** Seconds of detections fetched at once: a long video is read around where it plays, never whole. */
 const WINDOW_SECONDS = 10;
 const PAGE_LIMIT = 1000;
+const PARTIAL_RETRY_MS = 2000;
 
 /**
  * The analysed frames of one video, fetched in windows of WINDOW_SECONDS (`from`/`to` of
@@ -52,11 +53,16 @@ export class DetectionsCache {
     const to = (k + 1) * WINDOW_SECONDS - 1e-6;
     const got: Frame[] = [];
     let offset: number | null = 0;
+    let partial = false;
     while (offset !== null) {
       const page: { frames: Frame[]; next_offset: number | null } = dataOf(await api.GET('/api/v1/videos/{id}/detections', { params: { path: { id: this.videoId }, query: { offset, limit: PAGE_LIMIT, from, to } } }));
       got.push(...page.frames);
-      offset = page.next_offset;
+      // A video still being analysed: the page stops at the first chunk not done yet (the same offset again).
+      partial = page.next_offset === offset;
+      offset = partial ? null : page.next_offset;
     }
+    // Asked again after a while, when more of it may be analysed.
+    if (partial) setTimeout(() => this.windows.delete(k), PARTIAL_RETRY_MS);
     const seen = new Set(this.loaded.map((f) => f.index));
     this.loaded = [...this.loaded, ...got.filter((f) => !seen.has(f.index))].sort((a, b) => a.index - b.index);
     this.onLoaded();

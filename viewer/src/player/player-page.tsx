@@ -5,6 +5,7 @@ import { CountingPanel, type DrawMode } from '../analysis/counting-panel';
 import { TimelineChart, type CountSeries } from '../analysis/timeline-chart';
 import { classColor, cssColor } from '../overlay/colors';
 import type { Point, Shapes } from '../overlay/draw-overlay';
+import { followEvents } from '../live/event-stream';
 import { Notice } from '../ui/notice';
 import { DetectionsCache } from './detections-cache';
 import { VideoStage } from './video-stage';
@@ -27,14 +28,24 @@ export function PlayerPage({ videoId }: { videoId: string }) {
   const [shown, setShown] = useState<{ frame: Frame | null; time: number }>({ frame: null, time: 0 });
   const [redraw, setRedraw] = useState(0);
   const videoRef = useRef<HTMLVideoElement | null>(null);
-  const cache = useMemo(() => new DetectionsCache(videoId, () => setRedraw((n) => n + 1)), [videoId]);
+  const [reload, setReload] = useState(0);
+  const cache = useMemo(() => new DetectionsCache(videoId, () => setRedraw((n) => n + 1)), [videoId, reload]);
   const path = { id: videoId };
 
   useEffect(() => {
+    let stopFollowing = () => {};
     const load = async () => {
       const v = dataOf(await api.GET('/api/v1/videos/{id}', { params: { path } }));
       setVideo(v);
-      setSrc(v.links.file);
+      setSrc((current) => current || v.links.file);
+      if (v.status === 'queued' || v.status === 'processing') {
+        // The video's own event stream: progress while it runs, and the moment it ends (then the rest loads).
+        stopFollowing = followEvents(`/api/v1/videos/${videoId}/events`, ({ type, data }) => {
+          if (type === 'video.progress') setVideo((old) => (old ? { ...old, progress: (data as Video).progress, status: (data as Video).status } : old));
+          else if (type === 'video.completed' || type === 'video.failed' || type === 'video.cancelled') setReload((n) => n + 1);
+        });
+        return;
+      }
       if (v.status !== 'completed') return;
       const duration = v.video?.duration ?? 0;
       const [t, tl] = await Promise.all([
@@ -46,7 +57,8 @@ export function PlayerPage({ videoId }: { videoId: string }) {
       if (tl.data) setTimeline(tl.data);
     };
     load().catch((err: unknown) => setError(messageOf(err)));
-  }, [videoId]);
+    return () => stopFollowing();
+  }, [videoId, reload]);
 
   useEffect(() => setRedraw((n) => n + 1), [hidden, minScore, shapes]);
 
@@ -113,7 +125,12 @@ export function PlayerPage({ videoId }: { videoId: string }) {
           {video.video?.width}×{video.video?.height}, {fps.toFixed(2)} fps, {(video.video?.duration ?? 0).toFixed(1)} s
         </span>
       </p>
-      {video.status !== 'completed' && <Notice kind="info">This video is {video.status}; boxes appear once it is completed.</Notice>}
+      {video.status !== 'completed' && (
+        <Notice kind="info">
+          This video is {video.status}
+          {video.progress.frames_total ? ` (${video.progress.frames_done} of ${video.progress.frames_total} frames analysed)` : ''}; boxes of the analysed parts show as they come, tracks and counts once it is completed.
+        </Notice>
+      )}
       <div class="player-layout">
         <div>
           {src && (

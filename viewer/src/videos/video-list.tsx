@@ -5,8 +5,8 @@ const percent = (v: Video) => {
   return frames_total ? Math.round((100 * frames_done) / frames_total) : 0;
 };
 
-/** The person's videos with live status and progress; open, cancel or delete each. */
-export function VideoList({ videos, onCancel, onDelete }: { videos: Video[]; onCancel: (v: Video) => void; onDelete: (v: Video) => void }) {
+/** The person's videos with live status and progress; open, cancel, retry or delete each. */
+export function VideoList({ videos, onCancel, onRetry, onDelete }: { videos: Video[]; onCancel: (v: Video) => void; onRetry: (v: Video) => void; onDelete: (v: Video) => void }) {
   if (videos.length === 0) return <p class="muted">No videos yet: upload one above.</p>;
   return (
     <table class="videos">
@@ -25,7 +25,7 @@ export function VideoList({ videos, onCancel, onDelete }: { videos: Video[]; onC
           return (
             <tr key={v.id} data-video-id={v.id} data-status={v.status}>
               <td>
-                {v.status === 'completed' ? <a href={`#/videos/${v.id}`}>{v.filename}</a> : v.filename}
+                <a href={`#/videos/${v.id}`}>{v.filename}</a>
                 <div class="muted small">{new Date(v.created_at).toLocaleString()}</div>
               </td>
               <td>
@@ -49,6 +49,11 @@ export function VideoList({ videos, onCancel, onDelete }: { videos: Video[]; onC
                 {running && (
                   <button type="button" class="secondary" onClick={() => onCancel(v)}>
                     Cancel
+                  </button>
+                )}
+                {(v.status === 'failed' || v.status === 'cancelled') && (
+                  <button type="button" class="secondary" onClick={() => onRetry(v)}>
+                    Retry
                   </button>
                 )}
                 <button type="button" class="danger" onClick={() => onDelete(v)}>

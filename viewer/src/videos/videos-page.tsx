@@ -55,6 +55,10 @@ export function VideosPage() {
     act(async () => {
       upsert(dataOf(await api.POST('/api/v1/videos/{id}/cancel', { params: { path: { id: v.id } } })));
     });
+  const retry = (v: Video) =>
+    act(async () => {
+      upsert(dataOf(await api.POST('/api/v1/videos/{id}/retry', { params: { path: { id: v.id } } })));
+    });
   const remove = (v: Video) =>
     act(async () => {
       if (!confirm(`Delete ${v.filename} and its results?`)) return;
@@ -74,7 +78,7 @@ export function VideosPage() {
             {error}
           </Notice>
         )}
-        <VideoList videos={videos} onCancel={(v) => void cancel(v)} onDelete={(v) => void remove(v)} />
+        <VideoList videos={videos} onCancel={(v) => void cancel(v)} onRetry={(v) => void retry(v)} onDelete={(v) => void remove(v)} />
       </section>
     </div>
   );

@@ -14,7 +14,7 @@ export const errorBodySchema = z
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503 | 507;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 416 | 422 | 429 | 503 | 507;
 
 /** The one success response of a route: its status, its body schema (none for 204) and the headers it sets. */
 export interface SuccessSpec<S extends z.ZodType | undefined> {
@@ -59,11 +59,6 @@ interface RequestSpec<P extends AnyObject | undefined, Q extends AnyObject | und
   tags: string[];
   /** Requires a bearer access token: adds the guard, the security entry, the 401 response and `user` to the input. */
   auth: A;
-  /**
-   * Media for `<video>`/`<img>` (with `auth: true`): a short-lived signed URL (`?expires&signature`,
-   * `media/media-urls.ts`) works instead of the Authorization header. The path has `:id` (the video).
-   */
-  signedUrl?: A extends true ? boolean : false;
   params?: P;
   query?: Q;
   /** Request headers, keyed by their canonical names (`Last-Event-ID`). */
@@ -98,10 +93,15 @@ export interface RouteSpec<
   handler: (input: RouteInput<P, Q, B, F, A, H>) => Promise<Reply<S>>;
 }
 
-/** A GET that answers a file (range requests and all): the handler writes it, e.g. with `res.sendFile`. */
-export interface FileSpec<P extends AnyObject | undefined, Q extends AnyObject | undefined, A extends boolean> extends RequestSpec<P, Q, A, undefined> {
-  response: { description: string; contentType: string; headers?: Record<string, string> };
-  handler: (input: RouteInput<P, Q, undefined, undefined, A>, http: { req: Request; res: Response }) => Promise<void>;
+/**
+ * A GET that answers a file or a stream other than JSON (an export, a video, a JPEG): validated and
+ * documented like the others, its handler writes the response. `media: true` authenticates with the
+ * media guard instead of the bearer one (what a `<video>` or `<img>` can send: see `requireMediaAuth`).
+ */
+export interface DownloadSpec<P extends AnyObject | undefined, Q extends AnyObject | undefined, H extends AnyObject | undefined> extends RequestSpec<P, Q, true, H> {
+  media?: boolean;
+  response: { description: string; contentTypes: string[]; headers?: Record<string, string>; /** Answers Range requests (206 Partial Content). */ ranges?: boolean };
+  handler: (input: RouteInput<P, Q, undefined, undefined, true, H>, http: { req: Request; res: Response }) => Promise<void>;
 }
 
 /** A GET that answers a stream of Server-Sent Events; the handler writes it and returns when it ends. */
@@ -139,13 +139,13 @@ export class ApiRoutes {
   /**
    * @param checkResponses validate every response body against its schema (development and tests).
    * @param idempotency keeps the responses of requests sent with an Idempotency-Key.
+   * @param requireMediaAuth the guard of media downloads (`DownloadSpec.media`); the bearer guard when not given.
    */
-  /** @param mediaAccess the guard of `signedUrl` routes: a bearer token or a signed URL. */
   constructor(
     private readonly requireAuth: RequestHandler,
     private readonly checkResponses: boolean,
     private readonly idempotency: Idempotency,
-    private readonly mediaAccess: RequestHandler = requireAuth,
+    private readonly requireMediaAuth: RequestHandler = requireAuth,
   ) {
     this.registry.registerComponent('securitySchemes', 'bearerAuth', {
       type: 'http',
@@ -166,7 +166,7 @@ export class ApiRoutes {
   >(spec: RouteSpec<P, Q, B, F, S, A, H>): void {
     const where = `${spec.method.toUpperCase()} ${spec.path}`;
     const handlers: RequestHandler[] = [];
-    if (spec.auth) handlers.push(this.guardOf(spec));
+    if (spec.auth) handlers.push(this.requireAuth);
     if (spec.idempotent) handlers.push(this.idempotency.claim);
     handlers.push(...(spec.middleware ?? []));
     handlers.push(async (req, res) => {
@@ -222,7 +222,7 @@ export class ApiRoutes {
     A extends boolean = false,
     H extends AnyObject | undefined = undefined,
   >(spec: EventStreamSpec<P, Q, A, H>): void {
-    const handlers: RequestHandler[] = spec.auth ? [this.guardOf(spec)] : [];
+    const handlers: RequestHandler[] = spec.auth ? [this.requireAuth] : [];
     handlers.push(async (req, res) => {
       const input = { ...this.parseRequest(spec, req), body: undefined, upload: undefined } as RouteInput<P, Q, undefined, undefined, A, H>;
       await spec.handler(input, { req, res });
@@ -232,23 +232,21 @@ export class ApiRoutes {
     this.registry.registerPath(this.toOpenApi(spec, 'get', successResponse(200, spec.response.description, undefined, stream)));
   }
 
-  /** A file download (GET, and HEAD through Express): validated and documented like the others, its handler writes the file. */
-  addFile<P extends AnyObject | undefined = undefined, Q extends AnyObject | undefined = undefined, A extends boolean = false>(spec: FileSpec<P, Q, A>): void {
-    const handlers: RequestHandler[] = spec.auth ? [this.guardOf(spec)] : [];
-    handlers.push(async (req, res) => {
-      const input = { ...this.parseRequest(spec, req), body: undefined, upload: undefined } as RouteInput<P, Q, undefined, undefined, A>;
+  /** A download (file, export, image): the handler writes the body; errors before it starts answer the usual JSON. */
+  addDownload<P extends AnyObject | undefined = undefined, Q extends AnyObject | undefined = undefined, H extends AnyObject | undefined = undefined>(
+    spec: DownloadSpec<P, Q, H>,
+  ): void {
+    const guard = spec.media ? this.requireMediaAuth : this.requireAuth;
+    this.router.get(spec.path, guard, async (req, res) => {
+      const input = { ...this.parseRequest(spec, req), body: undefined, upload: undefined } as RouteInput<P, Q, undefined, undefined, true, H>;
       await spec.handler(input, { req, res });
     });
-    this.router.get(spec.path, ...handlers);
-    const file = { [spec.response.contentType]: { schema: z.string().openapi({ type: 'string', format: 'binary' }) } };
-    const responses = successResponse(200, spec.response.description, spec.response.headers, file);
-    responses[206] = { description: 'The requested byte range (a `Range` request).', content: file };
-    responses[416] = { description: 'The requested range is outside the file.' };
-    this.registry.registerPath(this.toOpenApi(spec, 'get', responses));
-  }
-
-  private guardOf(spec: { signedUrl?: boolean }): RequestHandler {
-    return spec.signedUrl ? this.mediaAccess : this.requireAuth;
+    const binary = z.string().openapi({ type: 'string', format: 'binary' });
+    const content = Object.fromEntries(spec.response.contentTypes.map((type) => [type, { schema: binary }]));
+    const responses = successResponse(200, spec.response.description, spec.response.headers, content);
+    if (spec.response.ranges) Object.assign(responses, successResponse(206, 'The requested byte range (a `Range` header).', { 'Content-Range': 'The range sent, e.g. `bytes 0-1023/52340`.' }, content));
+    const errors = spec.response.ranges ? { 416: 'The requested range is outside the file.', ...spec.errors } : spec.errors;
+    this.registry.registerPath(this.toOpenApi({ ...spec, errors }, 'get', responses));
   }
 
   /** Path, query, headers and caller of a request, validated (400 naming the field) and typed. */
@@ -272,7 +270,8 @@ export class ApiRoutes {
     extraHeaders?: AnyObject,
   ): RouteConfig {
     const errors: Partial<Record<ErrorStatus, string>> = { ...spec.errors };
-    if (spec.auth) errors[401] ??= spec.signedUrl ? 'Missing, invalid or expired access token or signed URL.' : 'Missing, invalid or expired access token.';
+    const media = 'media' in spec && spec.media === true;
+    if (spec.auth) errors[401] ??= media ? 'Missing, invalid or expired access token or signed URL.' : 'Missing, invalid or expired access token.';
     if (spec.params || spec.query || spec.headers || extraHeaders) errors[400] ??= 'Invalid parameters.';
     // Every /api request body goes through the JSON parser, whether or not the route reads one (app.ts).
     if (spec.path.startsWith('/api/')) {
@@ -283,14 +282,15 @@ export class ApiRoutes {
     errors[503] ??= 'A dependency (Redis) is unreachable.';
     for (const [status, description] of Object.entries(errors)) responses[status] = { description, content: { 'application/json': { schema: errorBodySchema } } };
     const headers = spec.headers && extraHeaders ? spec.headers.extend(extraHeaders.shape) : (spec.headers ?? extraHeaders);
-    const query = spec.signedUrl ? (spec.query ?? z.object({})).extend(signedUrlQuerySchema.shape) : spec.query;
+    // Media routes also take a signed URL (`require-media-auth.ts`): its query is documented with them.
+    const query = media ? (spec.query ?? z.object({})).extend(signedUrlQuerySchema.shape) : spec.query;
     return {
       method,
       path: spec.path.replace(/:([A-Za-z_]+)/g, '{$1}'),
       summary: spec.summary,
       ...(spec.description ? { description: spec.description } : {}),
       tags: spec.tags,
-      ...(spec.auth ? { security: spec.signedUrl ? [{ bearerAuth: [] }, {}] : [{ bearerAuth: [] }] } : {}),
+      ...(spec.auth ? { security: media ? [{ bearerAuth: [] }, {}] : [{ bearerAuth: [] }] } : {}),
       request: {
         ...(spec.params ? { params: spec.params } : {}),
         ...(query ? { query } : {}),
@@ -315,7 +315,7 @@ export class ApiRoutes {
   }
 }
 
-/** The query of a signed media URL, as documented on `signedUrl` routes (checked by the guard, not by the route). */
+/** The query of a signed media URL, as documented on `media` routes (checked by the guard, not by the route). */
 const signedUrlQuerySchema = z.object({
   expires: z.string().optional().openapi({ description: 'Signed URL: when it stops working (Unix seconds). Use the URL as given (`links.file`, POST …/media-urls); it replaces the Authorization header.' }),
   signature: z.string().optional().openapi({ description: 'Signed URL: HMAC of the user, the video, this resource and `expires`.' }),

@@ -5,6 +5,7 @@ import { z } from '../http/zod.js';
 import { VideoService } from '../videos/video-service.js';
 import { videoIdParamsSchema } from '../videos/video-schemas.js';
 import { mediaResourcePattern } from './media-urls.js';
+import { contentTypeOf, storedVideoContentTypes } from './video-content-type.js';
 
 const notFound = 'Unknown video, or not yours.';
 
@@ -29,22 +30,22 @@ const signedUrlSchema = z
 export function registerMediaRoutes(routes: ApiRoutes, ctx: AppContext): void {
   const videos = new VideoService(ctx);
 
-  routes.addFile({
+  routes.addDownload({
     path: '/api/v1/videos/:id/file',
     summary: 'The stored upload, as uploaded (range requests)',
     description:
       'Streams the uploaded file with `Accept-Ranges: bytes`: a `Range` request answers 206 with that part, so a `<video>` element can seek. A browser uses `links.file` of the video resource (a short-lived signed URL), since a media element cannot send the Authorization header.',
     tags: ['media'],
     auth: true,
-    signedUrl: true,
+    media: true,
     params: videoIdParamsSchema,
-    response: { description: 'The file.', contentType: 'application/octet-stream', headers: { 'Accept-Ranges': 'bytes', ETag: 'Validator for If-None-Match and If-Range.' } },
+    response: { description: 'The file.', contentTypes: storedVideoContentTypes, ranges: true, headers: { 'Accept-Ranges': 'bytes', ETag: 'Validator for If-None-Match and If-Range.' } },
     errors: { 404: `${notFound} Or the stored file is gone.` },
     handler: async ({ user, params }, { res }) => {
       const record = await videos.getOwned(user.id, params.id);
       // send (Express's file sender) answers Range, If-Range, If-None-Match and HEAD; the file never changes under an id.
       await new Promise<void>((resolve, reject) => {
-        res.sendFile(ctx.uploads.pathOf(record.file), { acceptRanges: true, lastModified: true, etag: true, cacheControl: false, headers: { 'Cache-Control': 'private, max-age=3600' } }, (err?: Error) => {
+        res.sendFile(ctx.uploads.pathOf(record.file), { acceptRanges: true, lastModified: true, etag: true, cacheControl: false, headers: { 'Cache-Control': 'private, max-age=3600', 'Content-Type': contentTypeOf(record.file) } }, (err?: Error) => {
           if (!err) return resolve();
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new HttpError(404, 'file_not_found', 'The stored file of this video is gone.'));
           if ((err as { status?: number }).status === 416) return reject(new HttpError(416, 'range_not_satisfiable', 'The requested byte range is outside the file.'));

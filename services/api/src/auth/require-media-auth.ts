@@ -1,15 +1,16 @@
 import type { RequestHandler } from 'express';
 import { videoPath, type VideoStore } from '@video-detect/shared';
 import { HttpError, unauthorized } from '../http/http-error.js';
-import { SIGNED_URL_PARAMS, type MediaUrls } from './media-urls.js';
+import { SIGNED_URL_PARAMS, type MediaUrls } from '../media/media-urls.js';
 
 /**
- * The one guard of media routes (the stored file, render files, frame snapshots): a bearer token
- * as everywhere else, or, without an Authorization header, a signed URL of this exact resource
+ * The one guard of media downloads (the stored upload, render files, frame snapshots: the routes
+ * a `<video>` or `<img>` loads, which cannot send an Authorization header): a bearer token as
+ * everywhere else, or, without an Authorization header, a signed URL of this exact resource
  * (`MediaUrls`). The caller becomes the video's owner, so the route's own ownership check holds as
  * for a token. The resource is the path after `/api/v1/videos/{id}/` (e.g. `file`, `frames/12.jpg`).
  */
-export function createMediaAccess(requireAuth: RequestHandler, urls: MediaUrls, videos: VideoStore): RequestHandler {
+export function createRequireMediaAuth(requireAuth: RequestHandler, urls: MediaUrls, videos: VideoStore): RequestHandler {
   return (req, res, next) => {
     const signature = req.query[SIGNED_URL_PARAMS.signature];
     if (req.get('authorization') !== undefined || signature === undefined) return requireAuth(req, res, next);
