@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { INCOMING_DIR } from '@video-detect/shared';
 import { assertError, startTestApi, type TestApi } from '../helpers/api-client.js';
 import { mediaPath } from '../helpers/test-env.js';
 
 const friday = mediaPath('friday.mp4');
 const fridayBytes = statSync(friday).size;
-const storedFiles = (api: TestApi) => readdirSync(api.env.storageDir);
+/** Uploads kept in storage; one still half-received in `.incoming/` counts too. */
+const storedFiles = (api: TestApi) => {
+  const kept = readdirSync(api.env.storageDir).filter((name) => name !== INCOMING_DIR);
+  return [...kept, ...readdirSync(path.join(api.env.storageDir, INCOMING_DIR))];
+};
 
 function upload(api: TestApi, authorization: string, file = friday) {
   return api.http().post('/api/v1/videos').set('authorization', authorization).attach('video', file);
