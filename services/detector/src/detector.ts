@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createJobWorker, createRedis, QueueName, ServiceMetrics, startMetricsServer, UploadStorage, VideoStore, type Config, type Logger } from '@video-detect/shared';
+import { createJobWorker, createRedis, QueueName, ServiceMetrics, startMetricsServer, createUploadStorage, VideoStore, type Config, type Logger } from '@video-detect/shared';
 import { InferenceClient } from './inference/inference-client.js';
 import { describeProvider } from './model/execution-provider.js';
 import { createDetectHandler } from './jobs/detect.handler.js';
@@ -68,7 +68,7 @@ export async function startDetector(config: Config, logger: Logger, hooks: { onF
   const connection: Redis = createRedis(config.redis.url, 'worker');
   const videos = VideoStore.open(config, connection);
   videos.onFinish(metrics.observeVideoFinish);
-  const handler = createDetectHandler({ config, client, videos, uploads: new UploadStorage(config.storage.dir), metrics: detectorMetrics });
+  const handler = createDetectHandler({ config, client, videos, uploads: createUploadStorage(config), metrics: detectorMetrics });
   const worker = createJobWorker({ queue: QueueName.Detector, handlers: [handler], context: null, config, connection, logger, videos, metrics, concurrency: config.detector.concurrency });
   // Bound before the worker takes jobs, so a scrape sees the first chunk.
   const metricsServer = config.metrics.enabled ? await startMetricsServer(metrics, config.metrics.workerPort, logger) : null;

@@ -82,7 +82,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -139,7 +139,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -235,7 +235,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -320,7 +320,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -414,7 +414,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -497,7 +497,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -584,7 +584,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -680,7 +680,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -768,7 +768,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -874,7 +874,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -973,7 +973,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1050,7 +1050,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1139,7 +1139,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1247,7 +1247,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1338,7 +1338,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1456,7 +1456,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1573,7 +1573,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1679,7 +1679,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1825,7 +1825,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1926,7 +1926,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2042,7 +2042,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2149,7 +2149,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2258,7 +2258,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2371,7 +2371,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2473,7 +2473,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2554,7 +2554,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2651,7 +2651,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2741,7 +2741,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2821,7 +2821,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2918,7 +2918,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3015,7 +3015,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3131,7 +3131,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3247,7 +3247,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3299,7 +3299,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;

@@ -85,7 +85,7 @@ export class VideoService {
     const id = path.parse(file.filename).name;
     let probed;
     try {
-      probed = await probeVideo(this.ctx.uploads.incomingPathOf(file.filename), this.ctx.config.media.ffprobePath, this.ctx.config.media.limits);
+      probed = await probeVideo(await this.ctx.uploads.source(file.filename, 'incoming'), this.ctx.config.media.ffprobePath, this.ctx.config.media.limits);
     } catch (err) {
       if (err instanceof UnreadableVideoError) throw new HttpError(415, 'unsupported_media', `Not a decodable video: ${err.detail}.`);
       throw err;
