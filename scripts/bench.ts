@@ -5,6 +5,10 @@
  *   npm run bench -- [--video FILE] [--model FILE.onnx] [--runs 3] [--chunk-sizes 32,128,512]
  *                    [--only baseline,inference,pipeline,sweep,rss,tracking,reanalysis,reads,uploads,objectstore] [--minutes 10,60]
  *                    [--read-connections 10,50,100,200] [--read-seconds 10] [--worker-nice 10] [--uploads 50]
+  }
+
+ *                    [--only baseline,inference,pipeline,sweep,rss,tracking,reanalysis,fairness] [--minutes 10,60]
+ *                    [--fair-minutes 20] [--prometheus-targets FILE]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -18,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { AnalysisStore, createRedis, JobProducer, loadConfig, redisKeys, serviceNodeFlags, VideoStore } from '@video-detect/shared';
 import { detectFile, InferenceClient } from '@video-detect/detector';
 import { readLoad, uploadBurst } from './bench/api-load.js';
+import { benchFairness } from './bench/fairness.js';
 import { emit, figure, note, type Figure } from './bench/figures.js';
 import { makeLongVideo, measureObjectStoreReads } from './bench/object-store-reads.js';
 import { ServiceStack } from './bench/service-stack.js';
@@ -32,12 +37,15 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: process.env.MODEL_PATH ?? path.join(shared, 'models/yolox_nano.onnx') },
     runs: { type: 'string', default: '3' },
     'chunk-sizes': { type: 'string', default: '32,128,512' },
-    only: { type: 'string', default: 'baseline,inference,pipeline,sweep,rss,tracking,reanalysis,reads,uploads,objectstore' },
+    only: { type: 'string', default: 'baseline,inference,pipeline,sweep,rss,tracking,reanalysis,reads,uploads,objectstore,fairness' },
     minutes: { type: 'string', default: '10,60' },
     'read-connections': { type: 'string', default: '10,50,100,200' },
     'read-seconds': { type: 'string', default: '10' },
     uploads: { type: 'string', default: '50' },
     'worker-nice': { type: 'string', default: '10' },
+    // The fairness section: user A's long video, and a file_sd targets file for a Prometheus watching the run.
+    'fair-minutes': { type: 'string', default: '20' },
+    'prometheus-targets': { type: 'string' },
   },
 });
 const video = path.resolve(args.video);
@@ -216,6 +224,9 @@ async function main(): Promise<void> {
       if (detectors === 1) {
         const { bytes, keys } = await redisBytesPerFrame(lastId, frames);
         emit('redis_bytes_per_frame', { median: Math.round(bytes), min: Math.round(bytes), max: Math.round(bytes), runs: 1 }, { ...context, keys, frames });
+        // Sizing Redis (docs/deployment.md): an hour of 30 fps video kept with its results.
+        const mbPerHour = +((bytes * 30 * 3600) / 1e6).toFixed(1);
+        emit('redis_mb_per_video_hour_30fps', { median: mbPerHour, min: mbPerHour, max: mbPerHour, runs: 1 }, { ...context, bytes_per_frame: Math.round(bytes) });
       }
     }
   }
@@ -371,6 +382,21 @@ async function main(): Promise<void> {
     await stack.delete(id);
     await stack.stop('detector');
     await stack.stop('processor');
+  }
+
+  if (sections.has('fairness')) {
+    const detectors = detectorSetups.at(-1)!.detectors;
+    await benchFairness({
+      stack,
+      shortVideo: path.join(shared, 'media/friday.mp4'),
+      workDir: storage,
+      minutes: Math.max(20, Number(args['fair-minutes'])),
+      detectors,
+      chunkFrames: config.jobs.chunkFrames,
+      runs,
+      metricsPorts: { processor: await freePort(), detectors: await Promise.all(Array.from({ length: detectors }, () => freePort())) },
+      prometheusTargets: args['prometheus-targets'],
+    });
   }
 
   await stack.stop();

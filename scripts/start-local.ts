@@ -131,11 +131,14 @@ async function main(): Promise<void> {
 
   const node = process.execPath;
   services.push(run('api', node, serviceNodeArgs('api', repoRoot), env));
-  services.push(run('processor', node, serviceNodeArgs('processor', repoRoot), env));
+  // One host, one metrics port each: the processor on WORKER_METRICS_PORT, detector i on the ports after it.
+  const metricsPort = config.metrics.workerPort;
+  const portOf = (i: number) => (metricsPort === 0 ? '0' : String(metricsPort + i));
+  services.push(run('processor', node, serviceNodeArgs('processor', repoRoot), { ...env, WORKER_METRICS_PORT: portOf(0) }));
   // One single-threaded detector per core: the fastest layout for small models (docs/scaling.md).
   const detectors = Number(process.env.LOCAL_DETECTORS ?? availableParallelism());
   for (let i = 1; i <= detectors; i++) {
-    services.push(run(`detector-${i}`, node, serviceNodeArgs('detector', repoRoot), env));
+    services.push(run(`detector-${i}`, node, serviceNodeArgs('detector', repoRoot), { ...env, WORKER_METRICS_PORT: portOf(i) }));
   }
 
   process.once('SIGINT', () => void stopAll(0));

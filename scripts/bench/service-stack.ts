@@ -5,10 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { serviceNodeArgs, type ServiceName } from '@video-detect/shared';
 
 
-interface VideoStatusBody {
+export interface VideoStatusBody {
   id: string;
   status: string;
-  progress: { frames_total: number | null };
+  progress: { frames_total: number | null; frames_done: number; chunks_total: number | null };
   error: { code: string; message: string } | null;
   completed_at: string | null;
 }
@@ -38,7 +38,8 @@ export class ServiceStack {
 
   start(name: ServiceName, extraEnv: Record<string, string> = {}): ChildProcess {
     const child = spawn(process.execPath, serviceNodeArgs(name, this.repoRoot), {
-      env: { ...process.env, ...this.env, PORT: String(this.port), LOG_LEVEL: 'warn', ...extraEnv },
+      // Several workers on one host: each takes any free metrics port.
+      env: { ...process.env, ...this.env, PORT: String(this.port), LOG_LEVEL: 'warn', WORKER_METRICS_PORT: '0', ...extraEnv },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     this.children.push({ name, child });
@@ -71,10 +72,10 @@ export class ServiceStack {
     return this.children.flatMap((c) => (c.name === name && c.child.pid ? [c.child.pid] : []));
   }
 
-  private async call<T>(method: string, url: string, body?: unknown, expect = 200): Promise<T> {
+  private async call<T>(method: string, url: string, body?: unknown, expect = 200, token = this.token): Promise<T> {
     const res = await fetch(`${this.baseUrl}${url}`, {
       method,
-      headers: { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
     if (res.status !== expect) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
@@ -94,35 +95,37 @@ export class ServiceStack {
     }
   }
 
-  async login(username = `bench-${process.pid}`): Promise<void> {
+  /** Registers and logs in `username`; later calls act as that user unless given another's token. Returns the token. */
+  async login(username = `bench-${process.pid}`): Promise<string> {
     const credentials = { username, password: 'benchmark-password' };
     await this.call('POST', '/api/v1/auth/register', credentials, 201);
     this.token = (await this.call<{ access_token: string }>('POST', '/api/v1/auth/token', credentials)).access_token;
+    return this.token;
   }
 
   /** Streams the file as multipart (never read whole into this process). */
-  async upload(file: string, fields: Record<string, string> = {}): Promise<string> {
+  async upload(file: string, fields: Record<string, string> = {}, token = this.token): Promise<string> {
     const form = new FormData();
     for (const [k, v] of Object.entries(fields)) form.append(k, v);
     form.append('video', await openAsBlob(file), path.basename(file));
-    const res = await fetch(`${this.baseUrl}/api/v1/videos`, { method: 'POST', headers: { authorization: `Bearer ${this.token}` }, body: form });
+    const res = await fetch(`${this.baseUrl}/api/v1/videos`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
     if (res.status !== 202) throw new Error(`upload: ${res.status} ${await res.text()}`);
     return ((await res.json()) as { id: string }).id;
   }
 
-  get(id: string): Promise<VideoStatusBody> {
-    return this.call<VideoStatusBody>('GET', `/api/v1/videos/${id}`);
+  get(id: string, token = this.token): Promise<VideoStatusBody> {
+    return this.call<VideoStatusBody>('GET', `/api/v1/videos/${id}`, undefined, 200, token);
   }
 
-  async waitForEnd(id: string, pollMs = 100): Promise<VideoStatusBody> {
+  async waitForEnd(id: string, pollMs = 100, token = this.token): Promise<VideoStatusBody> {
     for (;;) {
-      const video = await this.call<VideoStatusBody>('GET', `/api/v1/videos/${id}`);
+      const video = await this.get(id, token);
       if (video.status !== 'queued' && video.status !== 'processing') return video;
       await sleep(pollMs);
     }
   }
 
-  delete(id: string): Promise<void> {
-    return this.call('DELETE', `/api/v1/videos/${id}`, undefined, 204);
+  delete(id: string, token = this.token): Promise<void> {
+    return this.call('DELETE', `/api/v1/videos/${id}`, undefined, 204, token);
   }
 }

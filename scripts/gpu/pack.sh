@@ -41,6 +41,9 @@ if [ "${1:-}" = --base ] || [ ! -f "$out/base.tar.xz" ]; then
   # Swagger UI's files are served from its package folder: the API starts only if they are there.
   cp -r node_modules/swagger-ui-dist "$stage/node_modules/"
   find "$stage/node_modules/swagger-ui-dist" -name '*.map' -delete
+  # bull-board finds its page and assets with require.resolve('@bull-board/ui/package.json') at start-up.
+  mkdir -p "$stage/node_modules/@bull-board/ui"
+  cp -r node_modules/@bull-board/ui/package.json node_modules/@bull-board/ui/dist "$stage/node_modules/@bull-board/ui/"
   # Static ffmpeg, ffprobe and redis-server: the GPU machine has none.
   [ -x "$tools/ffmpeg" ] && [ -x "$tools/redis-server" ] || bash scripts/gpu/build-tools.sh "$tools"
   cp -L "$tools"/{ffmpeg,ffprobe,redis-server} "$stage/tools/"

@@ -102,6 +102,21 @@ export const envSchema = z.object({
   EVENTS_MAX_LEN: int(10).default(1000),
   SHUTDOWN_TIMEOUT_MS: int(0).default(30000),
 
+  // Usernames (comma-separated) that are admins: the queue dashboard at /admin/queues.
+  ADMIN_USERNAMES: z
+    .string()
+    .transform((v) => v.split(',').map((u) => u.trim().toLowerCase()).filter(Boolean))
+    .default([]),
+  ADMIN_SESSION_TTL_SECONDS: int(60, 86400).default(900),
+
+  // Per-user limits (docs/scaling.md); 0 = no limit.
+  USER_MAX_ACTIVE_VIDEOS: int(0).default(0),
+  USER_MAX_STORED_BYTES: int(0).default(0),
+
+  // Operations (docs/operations.md): Prometheus metrics.
+  METRICS_ENABLED: bool.default(true),
+  WORKER_METRICS_PORT: int(0, 65535).default(9464),
+
   // Integrations (docs/integrations.md): webhooks, live events, idempotent requests.
   WEBHOOK_ALLOWED_ADDRESSES: addressList.default([]),
   WEBHOOK_TIMEOUT_MS: int(100, 120000).default(10000),
@@ -179,7 +194,15 @@ export interface Config {
      */
     loginSlowDown: { after: number; delayMs: number; maxDelayMs: number; windowMs: number };
   };
-  auth: { jwtSecret: string | undefined; accessTtlSeconds: number; refreshTtlSeconds: number };
+  auth: {
+    jwtSecret: string | undefined;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+    /** Lower-cased usernames that get the admin role (at registration, or at their next login). */
+    adminUsernames: string[];
+    /** Lifetime of the admin dashboard's cookie session. */
+    adminSessionTtlSeconds: number;
+  };
   /** Signed media URLs (docs/viewer.md): the HMAC key (derived from the JWT secret when unset) and how long a URL works. */
   mediaUrls: { secret: string | undefined; ttlSeconds: number };
   /** The built web viewer (`npm run build`) the API serves at `/`; undefined: `viewer/dist` of this checkout or image. */
@@ -213,6 +236,19 @@ export interface Config {
     webhookBackoffMs: number;
   };
   shutdownTimeoutMs: number;
+  /** Per-user limits; 0 = none. Over one, an upload or retry answers 429 / 413 and stores nothing. */
+  limits: {
+    /** Videos queued or processing at once. */
+    activeVideos: number;
+    /** Bytes of stored uploads. */
+    storedBytes: number;
+  };
+  metrics: {
+    /** `/metrics` on the API and the workers' metrics port. */
+    enabled: boolean;
+    /** The processor's and each detector's metrics port (0: any free port, logged). */
+    workerPort: number;
+  };
   webhooks: {
     /** Addresses (and CIDR ranges) a webhook may reach although they are loopback, private, link-local or reserved. */
     allowedAddresses: string[];
@@ -278,7 +314,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         windowMs: e.LOGIN_SLOWDOWN_WINDOW_SECONDS * 1000,
       },
     },
-    auth: { jwtSecret: e.JWT_SECRET, accessTtlSeconds: e.JWT_ACCESS_TTL_SECONDS, refreshTtlSeconds: e.JWT_REFRESH_TTL_SECONDS },
+    auth: {
+      jwtSecret: e.JWT_SECRET,
+      accessTtlSeconds: e.JWT_ACCESS_TTL_SECONDS,
+      refreshTtlSeconds: e.JWT_REFRESH_TTL_SECONDS,
+      adminUsernames: e.ADMIN_USERNAMES,
+      adminSessionTtlSeconds: e.ADMIN_SESSION_TTL_SECONDS,
+    },
     mediaUrls: { secret: e.MEDIA_URL_SECRET, ttlSeconds: e.MEDIA_URL_TTL_SECONDS },
     viewer: { dir: e.VIEWER_DIR },
     model: { path: e.MODEL_PATH },
@@ -307,6 +349,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       webhookBackoffMs: e.WEBHOOK_BACKOFF_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    limits: { activeVideos: e.USER_MAX_ACTIVE_VIDEOS, storedBytes: e.USER_MAX_STORED_BYTES },
+    metrics: { enabled: e.METRICS_ENABLED, workerPort: e.WORKER_METRICS_PORT },
     webhooks: {
       allowedAddresses: e.WEBHOOK_ALLOWED_ADDRESSES,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,

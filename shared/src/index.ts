@@ -34,4 +34,7 @@ export * from './analysis.js';
 export * from './chunk-reader.js';
 export * from './track-store.js';
 export * from './analysis-store.js';
+export * from './metrics.js';
+export * from './fair-priorities.js';
+export * from './user-quotas.js';
 export * from './media-limits.js';

@@ -6,7 +6,7 @@ import { jobIdOf, jobOptionsOf, jobRegistry, type JobKey, type JobName, type Job
 import { QueueName } from './queues.js';
 
 /** A job to add: its name and payload; queue, id and options come from the registry. */
-export type JobRequest = { [N in JobName]: { name: N; data: JobPayload<N> } }[JobName];
+export type JobRequest = { [N in JobName]: { name: N; data: JobPayload<N>; priority?: number } }[JobName];
 
 /**
  * The one way jobs are added: typed by name, checked against the payload schema (a job that
@@ -69,8 +69,10 @@ export class JobProducer {
     await Promise.allSettled([this.flows.close(), ...Object.values(this.queues).map((q) => q.close())]);
   }
 
-  private toFlowJob({ name, data }: JobRequest): FlowJob {
+  private toFlowJob({ name, data, priority }: JobRequest): FlowJob {
     const parsed = jobRegistry[name].payload.parse(data) as JobPayload<typeof name>;
-    return { name, queueName: jobRegistry[name].queue, data: parsed, opts: jobOptionsOf(name, parsed, this.config) };
+    const opts = jobOptionsOf(name, parsed, this.config);
+    // A job's turn among others of its queue (fair-priorities.ts); none: ahead of every prioritized job.
+    return { name, queueName: jobRegistry[name].queue, data: parsed, opts: priority ? { ...opts, priority } : opts };
   }
 }

@@ -7,6 +7,7 @@ import { classifyFailure, FailureCode, InvalidPayloadError } from './failures.js
 import { videoJobSchema } from './job-payloads.js';
 import { jobNames, jobRegistry, type JobName, type JobNameOn, type JobOf, type JobPayload, type JobResult } from './job-registry.js';
 import type { Logger } from './logger.js';
+import type { ServiceMetrics } from './metrics.js';
 import type { QueueName } from './queues.js';
 import { VideoStatus, type ErrorInfo } from './video-record.js';
 import type { VideoStore } from './video-store.js';
@@ -40,6 +41,8 @@ export interface JobRunnerSetup<Q extends QueueName, C> {
   logger: Logger;
   /** Where a video that fails for good is finished. */
   videos: VideoStore;
+  /** Records each run's time and outcome and each failure's code. */
+  metrics?: ServiceMetrics;
 }
 
 export interface JobWorkerSetup<Q extends QueueName, C> extends JobRunnerSetup<Q, C> {
@@ -97,12 +100,16 @@ export class JobRunner<Q extends QueueName, C> {
       // A job queued under a former name keeps that name in `job.name`.
       const result = await handler.run({ job: job as JobOf<JobName>, data: parsed.data, log }, this.setup.context);
       log.info({ ms: ms(), outcome: 'completed' }, 'job done');
+      this.setup.metrics?.jobSeconds.observe({ queue: this.setup.queue, job_name: job.name, outcome: 'completed' }, ms() / 1000);
       return result;
     } catch (err) {
       const { code, retryable } = classifyFailure(err, name ? jobRegistry[name].failure.code : FailureCode.InvalidPayload);
       const attempts = job.opts.attempts ?? 1;
       const final = !retryable || job.attemptsMade + 1 >= attempts;
-      log.warn({ err, code, ms: ms(), outcome: final ? 'failed' : 'retrying' }, 'job failed');
+      const outcome = final ? 'failed' : 'retrying';
+      log.warn({ err, code, ms: ms(), outcome }, 'job failed');
+      this.setup.metrics?.jobSeconds.observe({ queue: this.setup.queue, job_name: job.name, outcome }, ms() / 1000);
+      this.setup.metrics?.jobFailures.inc({ queue: this.setup.queue, job_name: job.name, code, final: String(final) });
       if (err instanceof Error) this.seen.add(err);
       if (final) {
         const message = err instanceof Error ? err.message : String(err);
@@ -118,6 +125,7 @@ export class JobRunner<Q extends QueueName, C> {
   readonly onFailed = (job: Job | undefined, err: Error): void => {
     const name = job && this.table.get(job.name)?.name;
     if (!job || !name || this.seen.has(err)) return;
+    this.setup.metrics?.jobFailures.inc({ queue: this.setup.queue, job_name: job.name, code: jobRegistry[name].failure.code, final: 'true' });
     this.failForGood(job, jobRegistry[name].failure.code, `${stepOf(name, job.data)} failed: ${err.message}`).catch((e: unknown) =>
       this.setup.logger.error({ err: e }, 'could not record a failure'),
     );

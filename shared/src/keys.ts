@@ -42,6 +42,12 @@ export function redisKeys(prefix: string) {
     videoTracks: (videoId: string) => `${prefix}:video:${videoId}:tracks`,
     /** Hash: analysis id -> JSON of the analysis (`AnalysisRecord`). */
     videoAnalyses: (videoId: string) => `${prefix}:video:${videoId}:analyses`,
+    /** Hash: owner id -> virtual time after the owner's last queued chunk (`fair-priorities.ts`); reset when no chunk waits. */
+    fairTurns: `${prefix}:sched:detector`,
+    /** Set: ids of the user's queued and processing videos (USER_MAX_ACTIVE_VIDEOS). */
+    userActiveVideos: (userId: string) => `${prefix}:user:${userId}:active`,
+    /** Hash: `stored_bytes`, the sizes of the user's stored uploads (USER_MAX_STORED_BYTES). */
+    userUsage: (userId: string) => `${prefix}:user:${userId}:usage`,
     /** Prefix for express-rate-limit's counters. */
     rateLimit: `${prefix}:ratelimit:`,
     /** Every key of one video, for deletion and expiry. */

@@ -12,6 +12,16 @@ import { progressScript, requeueScript, saveChunkScript, setWhileProcessingScrip
 /** Index key part for a client_tag: its hash, so any text makes a well-formed key. */
 export const clientTagHash = (tag: string) => createHash('sha256').update(tag).digest('hex').slice(0, 32);
 
+/** KEYS[1] the owner's video index, KEYS[2] their usage hash; ARGV[1] video id, ARGV[2] its bytes. */
+const forgetVideoScript = `
+if redis.call('zrem', KEYS[1], ARGV[1]) == 1 and redis.call('hexists', KEYS[2], 'stored_bytes') == 1 then
+  redis.call('hincrby', KEYS[2], 'stored_bytes', -tonumber(ARGV[2]))
+end
+return 1`;
+
+/** Told of each video `finish` ended: the record as it was, how it ended, and when. */
+export type FinishListener = (record: VideoRecord, outcome: VideoOutcome, completedAt: Date) => void;
+
 export type UpdateOutcome = 'updated' | 'missing' | 'wrong_status';
 
 /** How a video ends: what `finish` records. */
@@ -27,6 +37,7 @@ export type VideoOutcome =
  */
 export class VideoStore {
   readonly events: EventLog;
+  private readonly finishListeners: FinishListener[] = [];
 
   /**
    * @param retentionSeconds RESULT_TTL_SECONDS: how long a finished video's keys are kept; 0 = until deleted.
@@ -44,6 +55,11 @@ export class VideoStore {
   /** The store as every service opens it: the configured prefix, retention and event history. */
   static open(config: Config, redis: Redis): VideoStore {
     return new VideoStore(redis, redisKeys(config.redis.prefix), config.jobs.resultTtlSeconds, config.events.historyMaxLen);
+  }
+
+  /** Called after each `finish` that ended a video (metrics); a listener must not throw. */
+  onFinish(listener: FinishListener): void {
+    this.finishListeners.push(listener);
   }
 
   /** Stores a new (queued) record in the owner's indexes and announces `video.queued`. */
@@ -101,10 +117,13 @@ export class VideoStore {
   }
 
   async delete(record: VideoRecord): Promise<void> {
+    const k = this.keys;
     const multi = this.redis
       .multi()
-      .del(...this.keys.videoKeys(record.id, record.chunks_total ?? 0))
-      .zrem(this.keys.userVideos(record.owner_id), record.id);
+      .del(...k.videoKeys(record.id, record.chunks_total ?? 0))
+      .srem(k.userActiveVideos(record.owner_id), record.id)
+      // Out of the index and its bytes given back to the owner's quota, once however often it is deleted.
+      .eval(forgetVideoScript, 2, k.userVideos(record.owner_id), k.userUsage(record.owner_id), record.id, String(record.size_bytes));
     if (record.client_tag) multi.zrem(this.keys.userTagVideos(record.owner_id, clientTagHash(record.client_tag)), record.id);
     await multi.exec();
   }
@@ -118,7 +137,8 @@ export class VideoStore {
   async finish(videoId: string, outcome: VideoOutcome): Promise<boolean> {
     const record = await this.get(videoId);
     if (!record || (record.status !== VideoStatus.Queued && record.status !== VideoStatus.Processing)) return false;
-    const fields: Partial<VideoRecord> = { ...outcome, completed_at: new Date().toISOString() };
+    const completedAt = new Date();
+    const fields: Partial<VideoRecord> = { ...outcome, completed_at: completedAt.toISOString() };
     const event = this.statusEvent({ ...record, ...fields }, await this.getProgress(videoId));
     if ((await this.transition(videoId, fields, [VideoStatus.Queued, VideoStatus.Processing], event)) !== 'updated') return false;
     if (this.retentionSeconds > 0) {
@@ -126,6 +146,9 @@ export class VideoStore {
       for (const key of this.keys.videoKeys(record.id, record.chunks_total ?? 0)) pipeline.expire(key, this.retentionSeconds);
       await pipeline.exec();
     }
+    // Its place among the owner's active videos (USER_MAX_ACTIVE_VIDEOS) is free again.
+    await this.redis.srem(this.keys.userActiveVideos(record.owner_id), videoId);
+    for (const listener of this.finishListeners) listener(record, outcome, completedAt);
     return true;
   }
 

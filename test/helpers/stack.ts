@@ -36,7 +36,8 @@ export class TestStack {
   spawnService(name: 'processor' | 'detector', extraEnv: Record<string, string> = {}): ChildProcess {
     const child = spawn(process.execPath, serviceNodeArgs(name, repoRoot), {
       cwd: repoRoot,
-      env: { ...process.env, ...this.api.env.vars, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...extraEnv },
+      // Several workers on one host: each takes any free metrics port unless the test names one.
+      env: { ...process.env, ...this.api.env.vars, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', WORKER_METRICS_PORT: '0', ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (d: Buffer) => {

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +38,8 @@ export function createTestEnv(overrides: Record<string, string> = {}): TestEnv {
     VIDEO_STORAGE_DIR: storageDir,
     MODEL_PATH: process.env.MODEL_PATH ?? modelPath(),
     JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-0123456789',
+    // Workers of several test runs share this host: any free metrics port.
+    WORKER_METRICS_PORT: '0',
     ...overrides,
   };
   const config = loadConfig(vars);
@@ -65,4 +68,16 @@ export async function deleteKeys(redisUrl: string, pattern: string): Promise<voi
   } finally {
     redis.disconnect();
   }
+}
+
+/** A port free on 127.0.0.1 right now (for a child process that must be told its port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -1,6 +1,8 @@
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
+import { AdminSessions } from './admin/admin-session.js';
+import { mountQueueDashboard, registerAdminRoutes } from './admin/admin.routes.js';
 import { registerAuthRoutes } from './auth/auth.routes.js';
 import { createRequireAuth } from './auth/require-auth.js';
 import { createRequireMediaAuth } from './auth/require-media-auth.js';
@@ -12,6 +14,7 @@ import { ApiRoutes } from './http/api-routes.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { Idempotency } from './http/idempotency.js';
 import { createRateLimits } from './http/rate-limits.js';
+import { documentMetricsRoute, httpMetricsMiddleware, registerMetricsRoute } from './metrics/api-metrics.js';
 import { docsSecurityHeaders, securityHeaders } from './http/security-headers.js';
 import { registerAnalysisRoutes } from './analyses/analysis.routes.js';
 import { registerMediaRoutes } from './media/media.routes.js';
@@ -37,7 +40,11 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
   // First, so every response carries them: 404s, errors, Swagger UI, event streams.
   app.use(securityHeaders(ctx.config.api.publicBaseUrl));
   app.set('trust proxy', trustProxySetting(ctx.config.api.trustProxy));
-  app.use(pinoHttp({ logger: ctx.logger, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' } }));
+  app.use(pinoHttp({ logger: ctx.logger, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' } }));
+  if (ctx.config.metrics.enabled) {
+    app.use(httpMetricsMiddleware(ctx.metrics));
+    registerMetricsRoute(app, ctx);
+  }
 
   const limits = createRateLimits(ctx);
   const idempotency = new Idempotency(ctx.redis, ctx.keys, ctx.config.idempotency.ttlSeconds);
@@ -51,11 +58,15 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
   registerMediaRoutes(routes, ctx);
   const streams = registerEventRoutes(routes, ctx);
   registerWebhookRoutes(routes, ctx);
+  const adminSessions = new AdminSessions(ctx, jwtSecret);
+  registerAdminRoutes(routes, adminSessions);
+  if (ctx.config.metrics.enabled) documentMetricsRoute(routes.registry);
   const openApi = routes.document(API_VERSION);
 
   // 64 KB: an analysis at its limits (16 lines, 16 zones of 64 points) fits, so its own checks answer (400 naming the field).
   app.use('/api', limits.general, express.json({ limit: '64kb' }));
   app.use(routes.router);
+  mountQueueDashboard(app, ctx, adminSessions);
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });

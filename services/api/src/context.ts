@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { AnalysisStore, Config, JobProducer, Logger, RedisKeys, TrackStore, UploadStorage, VideoStore, WebhookStore } from '@video-detect/shared';
+import type { AnalysisStore, Config, JobProducer, Logger, RedisKeys, ServiceMetrics, TrackStore, UploadStorage, UserQuotas, VideoStore, WebhookStore } from '@video-detect/shared';
 import type { UserStore } from './auth/user-store.js';
 import type { TokenService } from './auth/token-service.js';
 import type { MediaUrls } from './media/media-urls.js';
@@ -21,5 +21,9 @@ export interface AppContext {
   webhooks: WebhookStore;
   uploads: UploadStorage;
   jobs: JobProducer;
+  /** Each user's active videos and stored bytes against USER_MAX_*. */
+  quotas: UserQuotas;
+  /** The process's Prometheus registry (`GET /metrics`). */
+  metrics: ServiceMetrics;
   close(): Promise<void>;
 }

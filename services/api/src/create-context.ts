@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AnalysisStore, ConfigError, createRedis, JobProducer, redisKeys, TrackStore, createUploadStorage, VideoStore, WebhookStore, type Config, type Logger, type UploadStorage } from '@video-detect/shared';
+import { AnalysisStore, ConfigError, createRedis, JobProducer, redisKeys, ServiceMetrics, TrackStore, createUploadStorage, UserQuotas, VideoStore, WebhookStore, type Config, type Logger, type UploadStorage } from '@video-detect/shared';
 import { TokenService } from './auth/token-service.js';
 import { UserStore } from './auth/user-store.js';
 import { MediaUrls } from './media/media-urls.js';
@@ -45,6 +45,9 @@ export async function createContext(config: Config, logger: Logger): Promise<{ c
   // Requests answer 503 while Redis is away instead of waiting for it.
   const jobs = new JobProducer(config, redis, { skipWaitingForReady: true });
   jobs.onError((err) => logger.warn({ err: err.message }, 'queue error'));
+  const metrics = new ServiceMetrics('api');
+  const videos = VideoStore.open(config, redis);
+  videos.onFinish(metrics.observeVideoFinish);
   const ctx: AppContext = {
     config,
     logger,
@@ -55,7 +58,9 @@ export async function createContext(config: Config, logger: Logger): Promise<{ c
     users: new UserStore(redis, keys),
     tokens: new TokenService(redis, keys, jwtSecret, config.auth.accessTtlSeconds, config.auth.refreshTtlSeconds),
     mediaUrls: new MediaUrls(config.mediaUrls.secret, jwtSecret, config.mediaUrls.ttlSeconds),
-    videos: VideoStore.open(config, redis),
+    videos,
+    quotas: new UserQuotas(redis, keys, videos, config.limits),
+    metrics,
     tracks: TrackStore.open(config, redis),
     analyses: AnalysisStore.open(config, redis),
     webhooks: WebhookStore.open(config, redis),

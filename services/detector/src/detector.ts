@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createJobWorker, createRedis, QueueName, createUploadStorage, VideoStore, type Config, type Logger } from '@video-detect/shared';
+import { createJobWorker, createRedis, QueueName, ServiceMetrics, startMetricsServer, createUploadStorage, VideoStore, type Config, type Logger } from '@video-detect/shared';
 import { InferenceClient } from './inference/inference-client.js';
 import { describeProvider } from './model/execution-provider.js';
 import { createDetectHandler } from './jobs/detect.handler.js';
@@ -8,12 +8,14 @@ import { createDetectHandler } from './jobs/detect.handler.js';
 export interface RunningDetector {
   worker: Worker;
   client: InferenceClient;
+  /** The metrics port actually bound; null when metrics are off or the port was taken. */
+  metricsPort: number | null;
   /** Stops taking jobs, waits for the one in flight, then closes the inference thread and Redis; safe to call twice. */
   close(): Promise<void>;
 }
 
 /** Opens the model with the configured provider, threads and batch size, warmed once. */
-export function startInference(config: Config, onCrash?: (err: Error) => void): Promise<InferenceClient> {
+export function startInference(config: Config, onCrash?: (err: Error) => void, onInference?: (frames: number, seconds: number) => void): Promise<InferenceClient> {
   const d = config.detector;
   return InferenceClient.start(
     {
@@ -24,7 +26,7 @@ export function startInference(config: Config, onCrash?: (err: Error) => void): 
       intraOpThreads: d.intraOpThreads,
       batchSize: d.batchSize,
     },
-    { threads: d.inferenceThreads, onCrash },
+    { threads: d.inferenceThreads, onCrash, onInference },
   );
 }
 
@@ -34,11 +36,17 @@ export function startInference(config: Config, onCrash?: (err: Error) => void): 
  */
 export async function startDetector(config: Config, logger: Logger, hooks: { onFatal?: (err: Error) => void } = {}): Promise<RunningDetector> {
   let detector: RunningDetector | null = null;
-  const client = await startInference(config, (err) => {
-    logger.fatal({ err }, 'inference thread died');
-    void detector?.close();
-    hooks.onFatal?.(err);
-  });
+  const metrics = new ServiceMetrics('detector');
+  const detectorMetrics = metrics.detectorMetrics();
+  const client = await startInference(
+    config,
+    (err) => {
+      logger.fatal({ err }, 'inference thread died');
+      void detector?.close();
+      hooks.onFatal?.(err);
+    },
+    (frames, seconds) => detectorMetrics.inferenceSeconds.observe({ batch_size: String(frames) }, seconds),
+  );
   const m = client.model;
   for (const note of m.notes) logger.warn({ model: m.file }, note);
   logger.info(
@@ -59,16 +67,21 @@ export async function startDetector(config: Config, logger: Logger, hooks: { onF
 
   const connection: Redis = createRedis(config.redis.url, 'worker');
   const videos = VideoStore.open(config, connection);
-  const handler = createDetectHandler({ config, client, videos, uploads: createUploadStorage(config) });
-  const worker = createJobWorker({ queue: QueueName.Detector, handlers: [handler], context: null, config, connection, logger, videos, concurrency: config.detector.concurrency });
+  videos.onFinish(metrics.observeVideoFinish);
+  const handler = createDetectHandler({ config, client, videos, uploads: createUploadStorage(config), metrics: detectorMetrics });
+  const worker = createJobWorker({ queue: QueueName.Detector, handlers: [handler], context: null, config, connection, logger, videos, metrics, concurrency: config.detector.concurrency });
+  // Bound before the worker takes jobs, so a scrape sees the first chunk.
+  const metricsServer = config.metrics.enabled ? await startMetricsServer(metrics, config.metrics.workerPort, logger) : null;
 
   let closing: Promise<void> | null = null;
   detector = {
     worker,
     client,
+    metricsPort: metricsServer?.port ?? null,
     close() {
       closing ??= (async () => {
         await worker.close();
+        await metricsServer?.close();
         await client.close();
         await connection.quit().catch(() => connection.disconnect());
       })();

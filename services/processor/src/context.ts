@@ -1,4 +1,4 @@
-import type { AnalysisStore, Config, JobProducer, TrackStore, UploadStorage, VideoStore, WebhookStore } from '@video-detect/shared';
+import type { AnalysisStore, Config, FairPriorities, JobProducer, TrackStore, UploadStorage, VideoStore, WebhookStore } from '@video-detect/shared';
 import type { WebhookSender } from './webhooks/webhook-sender.js';
 
 /** What the processor's job handlers use, built once in `start-processor.ts`. */
@@ -9,6 +9,8 @@ export interface ProcessorContext {
   analyses: AnalysisStore;
   uploads: UploadStorage;
   jobs: JobProducer;
+  /** Detect chunks' priorities, fair between users. */
+  priorities: FairPriorities;
   webhooks: WebhookStore;
   sender: WebhookSender;
 }

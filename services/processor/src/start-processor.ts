@@ -4,9 +4,12 @@ import {
   AnalysisStore,
   createJobWorker,
   createRedis,
+  FairPriorities,
   JobProducer,
   QueueName,
   redisKeys,
+  ServiceMetrics,
+  startMetricsServer,
   TrackStore,
   createUploadStorage,
   VideoStore,
@@ -37,7 +40,9 @@ export interface RunningProcessor {
  */
 export async function startProcessor(config: Config, logger: Logger): Promise<RunningProcessor> {
   const connection = createRedis(config.redis.url, 'worker');
+  const metrics = new ServiceMetrics('processor');
   const videos = VideoStore.open(config, connection);
+  videos.onFinish(metrics.observeVideoFinish);
   const jobs = new JobProducer(config, connection);
   jobs.onError((err) => logger.warn({ err: err.message }, 'queue error'));
   const sender = new WebhookSender({ allowedAddresses: config.webhooks.allowedAddresses, timeoutMs: config.webhooks.timeoutMs, userAgent: 'video-detect-webhooks/1' });
@@ -49,10 +54,11 @@ export async function startProcessor(config: Config, logger: Logger): Promise<Ru
     analyses: AnalysisStore.open(config, connection),
     uploads: createUploadStorage(config),
     jobs,
+    priorities: new FairPriorities(connection, redisKeys(config.redis.prefix), jobs.queues.detector),
     webhooks,
     sender,
   };
-  const common = { context: ctx, config, connection, logger, videos };
+  const common = { context: ctx, config, connection, logger, videos, metrics };
   const worker = createJobWorker({ ...common, queue: QueueName.Processor, handlers: [planHandler, mergeHandler, trackHandler, analyseHandler] });
   const webhookWorker = createJobWorker({ ...common, queue: QueueName.Webhooks, handlers: [deliverHandler], concurrency: config.webhooks.concurrency });
   const dispatcher = new WebhookDispatcher({
@@ -65,6 +71,7 @@ export async function startProcessor(config: Config, logger: Logger): Promise<Ru
   });
   await Promise.all([worker.waitUntilReady(), webhookWorker.waitUntilReady()]);
   await dispatcher.start();
+  const metricsServer = config.metrics.enabled ? await startMetricsServer(metrics, config.metrics.workerPort, logger) : null;
   for (const w of [worker, webhookWorker]) w.run().catch((err: unknown) => logger.error({ err, queue: w.name }, 'worker stopped with an error'));
   logger.info({ queues: [QueueName.Processor, QueueName.Webhooks] }, 'processor ready');
   return {
@@ -73,6 +80,7 @@ export async function startProcessor(config: Config, logger: Logger): Promise<Ru
     async close() {
       await dispatcher.close();
       await Promise.all([worker.close(), webhookWorker.close()]);
+      await metricsServer?.close();
       await ctx.jobs.close();
       sender.close();
       connection.disconnect();

@@ -68,7 +68,8 @@ export function registerAuthRoutes(routes: ApiRoutes, ctx: AppContext, limits: A
     errors: { 403: 'Registration is switched off.', 409: 'The username is taken.' },
     handler: async ({ body }) => {
       if (!ctx.config.api.registrationEnabled) throw new HttpError(403, 'registration_disabled', 'Registration is switched off on this server.');
-      const user = await ctx.users.create(body.username, await hashPassword(body.password));
+      const role = ctx.config.auth.adminUsernames.includes(body.username.toLowerCase()) ? 'admin' : 'user';
+      const user = await ctx.users.create(body.username, await hashPassword(body.password), role);
       if (!user) throw new HttpError(409, 'username_taken', 'That username is taken.');
       return { body: { id: user.id, username: user.username } };
     },

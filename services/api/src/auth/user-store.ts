@@ -2,11 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '@video-detect/shared';
 
+/** What a user may do: `admin` also opens the queue dashboard (/admin/queues). */
+export type UserRole = 'user' | 'admin';
+
 export interface User {
   id: string;
   username: string;
   password_hash: string;
   created_at: string;
+  role: UserRole;
   /** Bumped by a password change and by "sign out everywhere": tokens carry it, older ones are refused. */
   token_version: number;
 }
@@ -19,8 +23,8 @@ export class UserStore {
   ) {}
 
   /** Creates the user, or returns null when the username is taken. */
-  async create(username: string, passwordHash: string): Promise<User | null> {
-    const user: User = { id: randomUUID(), username, password_hash: passwordHash, created_at: new Date().toISOString(), token_version: 0 };
+  async create(username: string, passwordHash: string, role: UserRole = 'user'): Promise<User | null> {
+    const user: User = { id: randomUUID(), username, password_hash: passwordHash, created_at: new Date().toISOString(), token_version: 0, role };
     const claimed = await this.redis.set(this.keys.username(username), user.id, 'NX');
     if (claimed !== 'OK') return null;
     await this.redis.hset(this.keys.user(user.id), { ...user });
@@ -35,7 +39,7 @@ export class UserStore {
   async findById(id: string): Promise<User | null> {
     const hash = await this.redis.hgetall(this.keys.user(id));
     if (!hash.id || !hash.username || !hash.password_hash) return null;
-    return { id: hash.id, username: hash.username, password_hash: hash.password_hash, created_at: hash.created_at ?? '', token_version: Number(hash.token_version ?? 0) };
+    return { id: hash.id, username: hash.username, password_hash: hash.password_hash, created_at: hash.created_at ?? '', token_version: Number(hash.token_version ?? 0), role: hash.role === 'admin' ? 'admin' : 'user' };
   }
 
   /** The user's current token version (0 for users stored before versions existed); null when the user is gone. */
@@ -55,5 +59,9 @@ export class UserStore {
     const [error, version] = replies?.[1] ?? [new Error('transaction aborted'), null];
     if (error) throw error;
     return Number(version);
+  }
+
+  async setRole(id: string, role: UserRole): Promise<void> {
+    await this.redis.hset(this.keys.user(id), 'role', role);
   }
 }

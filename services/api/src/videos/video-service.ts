@@ -17,6 +17,7 @@ import {
 } from '@video-detect/shared';
 import type { AppContext } from '../context.js';
 import { HttpError, notFound } from '../http/http-error.js';
+import { quotaError } from './quota-errors.js';
 import { filterFrames, planPage, type ObjectFilter, type PageFrame } from './detections-page.js';
 import { frameWindow, type TimeRange } from './frame-window.js';
 import type { DetectionsPage, VideoResource } from './video-schemas.js';
@@ -100,7 +101,15 @@ export class VideoService {
       video,
       options,
     });
-    await this.ctx.videos.create(record);
+    // Counted against the owner's limits atomically; refused: the route's clean-up removes the file.
+    const refusal = await this.ctx.quotas.reserve(ownerId, id, file.size);
+    if (refusal) throw quotaError(refusal, this.ctx.quotas);
+    try {
+      await this.ctx.videos.create(record);
+    } catch (err) {
+      await this.ctx.quotas.release(ownerId, id, file.size).catch(() => undefined);
+      throw err;
+    }
     try {
       // After the record, before the job: a file among the videos always has its record.
       await this.ctx.uploads.promote(file.filename);
@@ -167,7 +176,13 @@ export class VideoService {
     for (const deadline = Date.now() + RETRY_WAIT_MS; !(await this.removeJobs(record)); await sleep(100)) {
       if (Date.now() > deadline) throw new HttpError(409, 'video_busy', 'A job of the stopped run is still finishing; retry in a few seconds.');
     }
-    if (!(await this.ctx.videos.requeue(record))) throw new HttpError(409, 'video_not_retryable', 'The video changed status meanwhile; read it again.');
+    // Active again: it takes a place among the owner's active videos (its file is counted already).
+    const refusal = await this.ctx.quotas.reserve(record.owner_id, record.id, 0);
+    if (refusal) throw quotaError(refusal, this.ctx.quotas);
+    if (!(await this.ctx.videos.requeue(record))) {
+      await this.ctx.quotas.release(record.owner_id, record.id, 0);
+      throw new HttpError(409, 'video_not_retryable', 'The video changed status meanwhile; read it again.');
+    }
     try {
       await this.ctx.jobs.add(JobName.Plan, { videoId: record.id });
     } catch (err) {

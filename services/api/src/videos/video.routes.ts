@@ -5,6 +5,7 @@ import { analysisSettingsOr400 } from '../analyses/analysis-service.js';
 import { parseOr400, type ApiRoutes } from '../http/api-routes.js';
 import { z } from '../http/zod.js';
 import { TrackService } from '../tracks/track-service.js';
+import { quotaGate } from './quota-errors.js';
 import { UPLOAD_FIELD, uploadMiddleware } from './upload-middleware.js';
 import { VideoService, videoPath } from './video-service.js';
 import {
@@ -41,10 +42,15 @@ export function registerVideoRoutes(routes: ApiRoutes, ctx: AppContext, uploadRa
       discard: (file) => ctx.uploads.remove(file.filename),
     },
     idempotent: true,
-    middleware: [uploadRateLimit, ...upload.receive],
+    middleware: [uploadRateLimit, quotaGate(ctx.quotas), ...upload.receive],
     onError: upload.removeOnError,
     response: { status: 202, description: 'Accepted and queued.', schema: videoResourceSchema, headers: { Location: 'URL of the video resource.' } },
-    errors: { 413: 'The file is over the upload size limit.', 415: 'Not a decodable video.', 507: 'The server has no room to store the upload; nothing was kept.' },
+    errors: {
+      413: 'The file is over the upload size limit, or over your storage quota (`storage_quota_exceeded`, USER_MAX_STORED_BYTES); the upload size limit answers `file_too_large`.',
+      415: 'Not a decodable video.',
+      507: 'The server has no room to store the upload; nothing was kept.',
+      429: 'Too many requests, or (`too_many_active_videos`) you already have USER_MAX_ACTIVE_VIDEOS videos queued or processing.',
+    },
     handler: async ({ user, upload: { file, fields } }) => {
       const tracking = fields.tracking ?? true;
       const tracker = tracking ? parseOr400(trackerOption, { tracker: { ...DEFAULT_TRACKER_SETTINGS, ...fields.tracker } }, 'upload options').tracker : null;
@@ -129,7 +135,11 @@ export function registerVideoRoutes(routes: ApiRoutes, ctx: AppContext, uploadRa
     idempotent: true,
     params: videoIdParamsSchema,
     response: { status: 202, description: 'Queued again.', schema: videoResourceSchema },
-    errors: { 404: notFound, 409: 'The video is not failed or cancelled, or its stopped run is still finishing (retry in a few seconds).' },
+    errors: {
+      404: notFound,
+      409: 'The video is not failed or cancelled, or its stopped run is still finishing (retry in a few seconds).',
+      429: 'Too many requests, or (`too_many_active_videos`) you already have USER_MAX_ACTIVE_VIDEOS videos queued or processing.',
+    },
     handler: async ({ user, params }) => ({ body: await service.toResource(await service.retry(await service.getOwned(user.id, params.id))) }),
   });
 

@@ -23,6 +23,8 @@ export interface InferenceClientOptions {
   threads?: number;
   /** Called once if a thread dies after start-up; every request in flight is rejected. */
   onCrash?: (err: Error) => void;
+  /** Told of each answered request: its frames and the seconds the run took (metrics). */
+  onInference?: (frames: number, seconds: number) => void;
 }
 
 /** Under tsx (tests, dev) the thread must load TypeScript too: register tsx's loader inside it first. */
@@ -95,6 +97,7 @@ export class InferenceClient {
     private readonly workers: Worker[],
     readonly model: ModelSummary,
     private readonly onCrash: (err: Error) => void,
+    private readonly onInference: (frames: number, seconds: number) => void,
   ) {
     this.load = workers.map(() => 0);
     workers.forEach((worker, thread) => {
@@ -125,6 +128,7 @@ export class InferenceClient {
       started.map((s) => s.worker),
       started[0]!.model,
       options.onCrash ?? (() => undefined),
+      options.onInference ?? (() => undefined),
     );
   }
 
@@ -198,7 +202,10 @@ export class InferenceClient {
     if (!p) return;
     this.pending.delete(m.id);
     this.load[p.thread]! -= p.frames;
-    if (m.type === 'result') p.resolve(m.objects);
+    if (m.type === 'result') {
+      this.onInference(p.frames, m.seconds);
+      p.resolve(m.objects);
+    }
     else p.reject(new Error(`inference failed: ${m.message}`));
   }
 

@@ -22,7 +22,8 @@ export type FromInferenceThread =
   | { type: 'ready'; model: ModelSummary }
   /** `cause` says whose fault it is when known: the model's (ModelLoadError) or the provider's (ExecutionProviderError). */
   | { type: 'init-error'; message: string; cause: StartFailureCause | null }
-  | { type: 'result'; id: number; objects: DetectedObject[][]; frames: ArrayBuffer[] }
+  /** `seconds`: the run itself (letterbox, model, decoding), without the wait for the thread. */
+  | { type: 'result'; id: number; objects: DetectedObject[][]; frames: ArrayBuffer[]; seconds: number }
   | { type: 'error'; id: number; message: string; frames: ArrayBuffer[] }
   | { type: 'closed' };
 

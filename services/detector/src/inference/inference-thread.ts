@@ -40,8 +40,9 @@ if (engine) {
   parent.on('message', (message: ToInferenceThread) => {
     if (message.type === 'infer') {
       const { id, frames } = message;
-      engine.detect(frames.map((f) => new Uint8Array(f)), message.letterbox, message.post).then(
-        (objects) => send({ type: 'result', id, objects, frames }, frames),
+      const timing = { seconds: 0 };
+      engine.detect(frames.map((f) => new Uint8Array(f)), message.letterbox, message.post, timing).then(
+        (objects) => send({ type: 'result', id, objects, frames, seconds: timing.seconds }, frames),
         (err: unknown) => send({ type: 'error', id, message: err instanceof Error ? err.message : String(err), frames }, frames),
       );
       return;

@@ -6,6 +6,7 @@ import {
   StorageUnavailableError,
   VideoStatus,
   type Config,
+  type DetectorMetrics,
   type JobHandler,
   type ModelInfo,
   type UploadStorage,
@@ -20,6 +21,8 @@ export interface DetectHandlerDeps {
   client: InferenceClient;
   videos: VideoStore;
   uploads: UploadStorage;
+  /** Frames stored and each chunk's rate (ServiceMetrics.detectorMetrics). */
+  metrics?: Pick<DetectorMetrics, 'frames' | 'fps'>;
 }
 
 /**
@@ -28,7 +31,7 @@ export interface DetectHandlerDeps {
  * video at once; a decoding failure is DecodeFailedError, retried.
  */
 export function createDetectHandler(deps: DetectHandlerDeps): JobHandler<typeof JobName.Detect, unknown> {
-  const { config, client, videos, uploads } = deps;
+  const { config, client, videos, uploads, metrics } = deps;
   const labelIds = new Map(client.model.labels.map((label, i) => [label, i]));
   // Recorded on the video with each chunk: which model produced its boxes.
   const { inputSize } = client.model.format;
@@ -81,6 +84,8 @@ export function createDetectHandler(deps: DetectHandlerDeps): JobHandler<typeof 
       return nothing;
     }
     const ms = performance.now() - started;
+    metrics?.frames.inc(frameResults.length);
+    if (ms > 0) metrics?.fps.set((frameResults.length / ms) * 1000);
     log.info(
       { framesAnalysed: frameResults.length, decoded: outcome.framesDecoded, objects, ms: Math.round(ms), fps: Math.round((frameResults.length / ms) * 1e4) / 10 },
       'chunk done',

@@ -57,9 +57,15 @@ export const planHandler = defineJobHandler(JobName.Plan, async ({ data: { video
   const stored = await ctx.videos.chunksDone(videoId);
   const todo = chunks.filter((chunk) => !stored.has(chunk.chunkIndex));
   const options = { min_score: record.options.min_score, classes: record.options.classes };
+  // Each chunk's turn on the detectors, fair between users (fair-priorities.ts).
+  const priorities = await ctx.priorities.assign(record.owner_id, todo.length);
   await ctx.jobs.addFlow(
     { name: JobName.Merge, data: { videoId, chunksTotal: chunks.length } },
-    todo.map((chunk) => ({ name: JobName.Detect, data: { videoId, file: record.file, streamIndex, width: info.width, height: info.height, options, ...chunk } })),
+    todo.map((chunk, i) => ({
+      name: JobName.Detect,
+      data: { videoId, file: record.file, streamIndex, width: info.width, height: info.height, options, ...chunk },
+      priority: priorities[i],
+    })),
   );
   log.info({ frames: pts.length, analysed: analysed.length, chunks: chunks.length, stored: stored.size }, 'flow added');
   return { chunks: chunks.length, framesAnalysed: analysed.length };
