@@ -204,6 +204,7 @@ describe('service endpoints', () => {
       ['post', '/api/v1/videos/{id}/analyses'],
       ['get', '/api/v1/videos/{id}/analyses'],
       ['get', '/api/v1/videos/{id}/analyses/{analysis_id}'],
+      ['get', '/api/v1/videos/{id}/export'],
       ['get', '/healthz'],
       ['get', '/readyz'],
     ];

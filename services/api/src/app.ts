@@ -3,7 +3,9 @@ import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import { registerAuthRoutes } from './auth/auth.routes.js';
 import { createRequireAuth } from './auth/require-auth.js';
+import { createRequireMediaAuth } from './auth/require-media-auth.js';
 import type { AppContext } from './context.js';
+import { registerExportRoutes } from './exports/export.routes.js';
 import { registerEventRoutes } from './events/event.routes.js';
 import type { EventStreams } from './events/event-streams.js';
 import { registerHealthRoutes } from './health/health.routes.js';
@@ -35,11 +37,13 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
 
   const limits = createRateLimits(ctx);
   const idempotency = new Idempotency(ctx.redis, ctx.keys, ctx.config.idempotency.ttlSeconds);
-  const routes = new ApiRoutes(createRequireAuth(jwtSecret), ctx.config.env !== 'production', idempotency);
+  const requireAuth = createRequireAuth(jwtSecret);
+  const routes = new ApiRoutes(requireAuth, ctx.config.env !== 'production', idempotency, createRequireMediaAuth(requireAuth));
   registerHealthRoutes(routes, ctx);
   registerAuthRoutes(routes, ctx, limits.auth);
   registerVideoRoutes(routes, ctx, limits.upload);
   registerTrackRoutes(routes, ctx);
+  registerExportRoutes(routes, ctx);
   registerAnalysisRoutes(routes, ctx);
   const streams = registerEventRoutes(routes, ctx);
   registerWebhookRoutes(routes, ctx);

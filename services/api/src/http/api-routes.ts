@@ -93,6 +93,17 @@ export interface RouteSpec<
   handler: (input: RouteInput<P, Q, B, F, A, H>) => Promise<Reply<S>>;
 }
 
+/**
+ * A GET that answers a file or a stream other than JSON (an export, a video, a JPEG): validated and
+ * documented like the others, its handler writes the response. `media: true` authenticates with the
+ * media guard instead of the bearer one (what a `<video>` or `<img>` can send: see `requireMediaAuth`).
+ */
+export interface DownloadSpec<P extends AnyObject | undefined, Q extends AnyObject | undefined, H extends AnyObject | undefined> extends RequestSpec<P, Q, true, H> {
+  media?: boolean;
+  response: { description: string; contentTypes: string[]; headers?: Record<string, string>; /** Answers Range requests (206 Partial Content). */ ranges?: boolean };
+  handler: (input: RouteInput<P, Q, undefined, undefined, true, H>, http: { req: Request; res: Response }) => Promise<void>;
+}
+
 /** A GET that answers a stream of Server-Sent Events; the handler writes it and returns when it ends. */
 export interface EventStreamSpec<P extends AnyObject | undefined, Q extends AnyObject | undefined, A extends boolean, H extends AnyObject | undefined>
   extends RequestSpec<P, Q, A, H> {
@@ -128,11 +139,13 @@ export class ApiRoutes {
   /**
    * @param checkResponses validate every response body against its schema (development and tests).
    * @param idempotency keeps the responses of requests sent with an Idempotency-Key.
+   * @param requireMediaAuth the guard of media downloads (`DownloadSpec.media`); the bearer guard when not given.
    */
   constructor(
     private readonly requireAuth: RequestHandler,
     private readonly checkResponses: boolean,
     private readonly idempotency: Idempotency,
+    private readonly requireMediaAuth: RequestHandler = requireAuth,
   ) {
     this.registry.registerComponent('securitySchemes', 'bearerAuth', {
       type: 'http',
@@ -217,6 +230,22 @@ export class ApiRoutes {
     this.router.get(spec.path, ...handlers);
     const stream = { 'text/event-stream': { schema: z.string().openapi({ description: 'Events: `id:`, `event:` (the type) and `data:` lines, `: heartbeat` comments.' }) } };
     this.registry.registerPath(this.toOpenApi(spec, 'get', successResponse(200, spec.response.description, undefined, stream)));
+  }
+
+  /** A download (file, export, image): the handler writes the body; errors before it starts answer the usual JSON. */
+  addDownload<P extends AnyObject | undefined = undefined, Q extends AnyObject | undefined = undefined, H extends AnyObject | undefined = undefined>(
+    spec: DownloadSpec<P, Q, H>,
+  ): void {
+    const guard = spec.media ? this.requireMediaAuth : this.requireAuth;
+    this.router.get(spec.path, guard, async (req, res) => {
+      const input = { ...this.parseRequest(spec, req), body: undefined, upload: undefined } as RouteInput<P, Q, undefined, undefined, true, H>;
+      await spec.handler(input, { req, res });
+    });
+    const binary = z.string().openapi({ type: 'string', format: 'binary' });
+    const content = Object.fromEntries(spec.response.contentTypes.map((type) => [type, { schema: binary }]));
+    const responses = successResponse(200, spec.response.description, spec.response.headers, content);
+    if (spec.response.ranges) Object.assign(responses, successResponse(206, 'The requested byte range (a `Range` header).', { 'Content-Range': 'The range sent, e.g. `bytes 0-1023/52340`.' }, content));
+    this.registry.registerPath(this.toOpenApi(spec, 'get', responses));
   }
 
   /** Path, query, headers and caller of a request, validated (400 naming the field) and typed. */
