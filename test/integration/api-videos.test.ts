@@ -205,6 +205,7 @@ describe('service endpoints', () => {
       ['get', '/api/v1/videos/{id}/analyses'],
       ['get', '/api/v1/videos/{id}/analyses/{analysis_id}'],
       ['get', '/api/v1/videos/{id}/export'],
+      ['get', '/api/v1/videos/{id}/frames/{index}.jpg'],
       ['get', '/healthz'],
       ['get', '/readyz'],
     ];

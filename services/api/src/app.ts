@@ -6,6 +6,7 @@ import { createRequireAuth } from './auth/require-auth.js';
 import { createRequireMediaAuth } from './auth/require-media-auth.js';
 import type { AppContext } from './context.js';
 import { registerExportRoutes } from './exports/export.routes.js';
+import { registerFrameRoutes } from './frames/frame.routes.js';
 import { registerEventRoutes } from './events/event.routes.js';
 import type { EventStreams } from './events/event-streams.js';
 import { registerHealthRoutes } from './health/health.routes.js';
@@ -44,6 +45,7 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
   registerVideoRoutes(routes, ctx, limits.upload);
   registerTrackRoutes(routes, ctx);
   registerExportRoutes(routes, ctx);
+  registerFrameRoutes(routes, ctx);
   registerAnalysisRoutes(routes, ctx);
   const streams = registerEventRoutes(routes, ctx);
   registerWebhookRoutes(routes, ctx);
