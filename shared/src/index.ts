@@ -37,3 +37,5 @@ export * from './annotate/label-bitmaps.js';
 export * from './annotate/frame-annotator.js';
 export * from './media/ffmpeg-process.js';
 export * from './media/video-frames.js';
+export * from './render.js';
+export * from './render-store.js';

@@ -78,3 +78,15 @@ export async function probeVideo(file: string, ffprobePath = 'ffprobe'): Promise
     startTime: parseNumber(data.format.start_time) ?? 0,
   };
 }
+
+/** The codec of the file's first audio stream (`aac`, `opus` …), or null when it has none. */
+export async function probeAudioCodec(file: string, ffprobePath = 'ffprobe'): Promise<string | null> {
+  let data: FfprobeData;
+  try {
+    data = await ffprobe(file, ffprobePath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FfmpegMissingError('ffprobe', ffprobePath);
+    throw new UnreadableVideoError('ffprobe could not read it');
+  }
+  return data.streams.find((s) => s.codec_type === 'audio')?.codec_name ?? null;
+}

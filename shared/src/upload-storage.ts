@@ -1,4 +1,4 @@
-import { access, constants, mkdir, rm } from 'node:fs/promises';
+import { access, constants, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UnreadableVideoError } from './failures.js';
 
@@ -39,5 +39,40 @@ export class UploadStorage {
 
   async remove(fileName: string): Promise<void> {
     await rm(this.pathOf(fileName), { force: true });
+  }
+
+  /** Stored name of a render's MP4 (beside its video's upload). */
+  static renderFileName(videoId: string, renderId: string): string {
+    return `${videoId}.render-${renderId}.mp4`;
+  }
+
+  /** Size in bytes of a stored file; null when it is not there. */
+  async sizeOf(fileName: string): Promise<number | null> {
+    try {
+      return (await stat(this.pathOf(fileName))).size;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * A local path where a program (ffmpeg) writes a file that becomes `fileName` only once complete
+   * (`commitScratch`): readers never see a partial file, and a failed write leaves nothing behind
+   * once `discardScratch` ran. A dot-file beside it today; a temporary file before an upload with S3.
+   */
+  scratchPathOf(fileName: string): string {
+    return this.pathOf(`.${fileName}.partial`);
+  }
+
+  /** Publishes the finished scratch file as `fileName` (an atomic rename); returns its size. */
+  async commitScratch(fileName: string): Promise<number> {
+    const scratch = this.scratchPathOf(fileName);
+    const { size } = await stat(scratch);
+    await rename(scratch, this.pathOf(fileName));
+    return size;
+  }
+
+  async discardScratch(fileName: string): Promise<void> {
+    await rm(this.scratchPathOf(fileName), { force: true });
   }
 }

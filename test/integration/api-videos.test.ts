@@ -206,6 +206,10 @@ describe('service endpoints', () => {
       ['get', '/api/v1/videos/{id}/analyses/{analysis_id}'],
       ['get', '/api/v1/videos/{id}/export'],
       ['get', '/api/v1/videos/{id}/frames/{index}.jpg'],
+      ['post', '/api/v1/videos/{id}/renders'],
+      ['get', '/api/v1/videos/{id}/renders'],
+      ['get', '/api/v1/videos/{id}/renders/{render_id}'],
+      ['get', '/api/v1/videos/{id}/renders/{render_id}/file'],
       ['get', '/healthz'],
       ['get', '/readyz'],
     ];

@@ -7,6 +7,7 @@ import { createRequireMediaAuth } from './auth/require-media-auth.js';
 import type { AppContext } from './context.js';
 import { registerExportRoutes } from './exports/export.routes.js';
 import { registerFrameRoutes } from './frames/frame.routes.js';
+import { registerRenderRoutes } from './renders/render.routes.js';
 import { registerEventRoutes } from './events/event.routes.js';
 import type { EventStreams } from './events/event-streams.js';
 import { registerHealthRoutes } from './health/health.routes.js';
@@ -46,6 +47,7 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
   registerTrackRoutes(routes, ctx);
   registerExportRoutes(routes, ctx);
   registerFrameRoutes(routes, ctx);
+  registerRenderRoutes(routes, ctx);
   registerAnalysisRoutes(routes, ctx);
   const streams = registerEventRoutes(routes, ctx);
   registerWebhookRoutes(routes, ctx);

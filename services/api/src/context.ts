@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { AnalysisStore, Config, JobProducer, Logger, RedisKeys, TrackStore, UploadStorage, VideoStore, WebhookStore } from '@video-detect/shared';
+import type { AnalysisStore, Config, JobProducer, Logger, RedisKeys, RenderStore, TrackStore, UploadStorage, VideoStore, WebhookStore } from '@video-detect/shared';
 import type { UserStore } from './auth/user-store.js';
 import type { TokenService } from './auth/token-service.js';
 
@@ -15,6 +15,7 @@ export interface AppContext {
   videos: VideoStore;
   tracks: TrackStore;
   analyses: AnalysisStore;
+  renders: RenderStore;
   webhooks: WebhookStore;
   uploads: UploadStorage;
   jobs: JobProducer;

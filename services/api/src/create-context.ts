@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AnalysisStore, ConfigError, createRedis, JobProducer, redisKeys, TrackStore, UploadStorage, VideoStore, WebhookStore, type Config, type Logger } from '@video-detect/shared';
+import { AnalysisStore, ConfigError, createRedis, JobProducer, redisKeys, RenderStore, TrackStore, UploadStorage, VideoStore, WebhookStore, type Config, type Logger } from '@video-detect/shared';
 import { TokenService } from './auth/token-service.js';
 import { UserStore } from './auth/user-store.js';
 import type { AppContext } from './context.js';
@@ -38,6 +38,7 @@ export async function createContext(config: Config, logger: Logger): Promise<{ c
     videos: VideoStore.open(config, redis),
     tracks: TrackStore.open(config, redis),
     analyses: AnalysisStore.open(config, redis),
+    renders: RenderStore.open(config, redis),
     webhooks: WebhookStore.open(config, redis),
     async close() {
       await jobs.close();
