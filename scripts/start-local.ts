@@ -1,19 +1,18 @@
 /**
- * `npm start`: the whole product on one machine, for trying it out. Fetches the default model when
- * it is missing (checking its sha256), uses the Redis at REDIS_URL or starts a private one when
+ * `npm start`: the whole product on one machine, for trying it out. Uses the model the repository
+ * ships (fetched, checked against its sha256, only when a checkout lacks it), uses the Redis at REDIS_URL or starts a private one when
  * none answers and redis-server is installed, then runs the API, the processor and a detector.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, createRedis, loadConfig, serviceNodeArgs } from '@video-detect/shared';
+import { downloadModel } from './model/download-model.js';
 
+/** The model the repository ships (models/README.md); fetched again only when a checkout lacks it. */
 const MODEL_URL = 'https://github.com/Megvii-BaseDetection/YOLOX/releases/download/0.1.1rc0/yolox_nano.onnx';
 const MODEL_SHA256 = 'c789161ed43c8269fcd4e67c67eeeb4e80c622da2eb296a20bc6007bd18a0b7d';
 const DEFAULT_MODEL_PATH = 'models/yolox_nano.onnx';
@@ -23,27 +22,17 @@ const say = (msg: string) => console.log(`[start] ${msg}`);
 async function ensureModel(modelPath: string): Promise<void> {
   if (existsSync(modelPath)) return;
   const help =
-    `Set MODEL_PATH to a local YOLOX or Ultralytics YOLOv8/YOLO11 ONNX export ` +
-    `(for example MODEL_PATH=../shared/models/yolox_nano.onnx), or download ${MODEL_URL} to ${DEFAULT_MODEL_PATH}.`;
+    `Set MODEL_PATH to a local YOLOX or Ultralytics YOLOv8/YOLO11 ONNX export, or fetch one with ` +
+    `npm run fetch-model -- --url <url> --sha256 <hex> (docs/detector.md).`;
   if (path.resolve(modelPath) !== path.resolve(DEFAULT_MODEL_PATH)) throw new Error(`MODEL_PATH=${modelPath} does not exist. ${help}`);
-  say(`model ${modelPath} is missing: fetching the official YOLOX-Nano release (Apache-2.0)`);
-  mkdirSync(path.dirname(modelPath), { recursive: true });
-  const partial = `${modelPath}.download`;
+  // The repository ships it: only a checkout without it (git-lfs-less mirrors, a deleted file) gets here.
+  say(`model ${modelPath} is missing from this checkout: fetching the official YOLOX-Nano release (Apache-2.0)`);
   try {
-    const res = await fetch(MODEL_URL, { signal: AbortSignal.timeout(120_000) });
-    if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-    const hash = createHash('sha256');
-    const body = Readable.fromWeb(res.body);
-    body.on('data', (chunk: Buffer) => hash.update(chunk));
-    await pipeline(body, createWriteStream(partial));
-    const digest = hash.digest('hex');
-    if (digest !== MODEL_SHA256) throw new Error(`sha256 ${digest} is not the expected ${MODEL_SHA256}; refusing the file`);
-    renameSync(partial, modelPath);
-    say(`model saved to ${modelPath}`);
+    await downloadModel(MODEL_URL, MODEL_SHA256, modelPath, 120_000);
   } catch (err) {
-    rmSync(partial, { force: true });
-    throw new Error(`could not fetch the model (${(err as Error).message}). ${help}`);
+    throw new Error(`${(err as Error).message}. Restore it with git checkout -- ${DEFAULT_MODEL_PATH}, or: ${help}`);
   }
+  say(`model saved to ${modelPath}`);
 }
 
 async function redisAnswers(url: string): Promise<boolean> {

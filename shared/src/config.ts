@@ -50,6 +50,10 @@ export const envSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: int(1).default(60),
   RATE_LIMIT_MAX: int(1).default(600),
   AUTH_RATE_LIMIT_MAX: int(1).default(30),
+  LOGIN_SLOWDOWN_AFTER: int(1).default(5),
+  LOGIN_SLOWDOWN_DELAY_MS: int(0).default(1000),
+  LOGIN_SLOWDOWN_MAX_DELAY_MS: int(0).default(20_000),
+  LOGIN_SLOWDOWN_WINDOW_SECONDS: int(1).default(900),
 
   MODEL_PATH: z.string().min(1).default('models/yolox_nano.onnx'),
   DETECTOR_EXECUTION_PROVIDER: z.enum(EXECUTION_PROVIDERS).default('cpu'),
@@ -126,6 +130,12 @@ export interface Config {
     maxUploadBytes: number;
     registrationEnabled: boolean;
     rateLimit: { windowMs: number; max: number; authMax: number };
+    /**
+     * Per-account login throttling: after `after` failed logins for one username within `windowMs`
+     * (from any address), each further attempt is answered `delayMs` later, doubling per failure up
+     * to `maxDelayMs`. Only slowed, never refused, so nobody can lock another user out.
+     */
+    loginSlowDown: { after: number; delayMs: number; maxDelayMs: number; windowMs: number };
   };
   auth: { jwtSecret: string | undefined; accessTtlSeconds: number; refreshTtlSeconds: number };
   model: { path: string };
@@ -219,6 +229,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
       registrationEnabled: e.REGISTRATION_ENABLED,
       rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000, max: e.RATE_LIMIT_MAX, authMax: e.AUTH_RATE_LIMIT_MAX },
+      loginSlowDown: {
+        after: e.LOGIN_SLOWDOWN_AFTER,
+        delayMs: e.LOGIN_SLOWDOWN_DELAY_MS,
+        maxDelayMs: e.LOGIN_SLOWDOWN_MAX_DELAY_MS,
+        windowMs: e.LOGIN_SLOWDOWN_WINDOW_SECONDS * 1000,
+      },
     },
     auth: { jwtSecret: e.JWT_SECRET, accessTtlSeconds: e.JWT_ACCESS_TTL_SECONDS, refreshTtlSeconds: e.JWT_REFRESH_TTL_SECONDS },
     model: { path: e.MODEL_PATH },

@@ -2,6 +2,33 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { FfmpegMissingError, UnreadableVideoError } from './failures.js';
 
+/**
+ * The fields of one `-of compact` line of ffprobe's `section` (`packet|pts_time=1.5|flags=K_`), or
+ * null for any other line. ffprobe also prints side data as sections of their own (and, in CSV,
+ * as empty lines: an MPEG-2 packet's CPB properties, for one), so a line only counts when it names
+ * its section.
+ */
+export function parseCompactLine(line: string, section: string): Record<string, string> | null {
+  const parts = line.split('|');
+  if (parts[0] !== section) return null;
+  const fields: Record<string, string> = {};
+  for (const part of parts.slice(1)) {
+    const eq = part.indexOf('=');
+    if (eq > 0) fields[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return fields;
+}
+
+/** A timestamp field as seconds, or null when ffprobe has none ('N/A', missing, empty). */
+export function parseSeconds(value: string | undefined): number | null {
+  if (value === undefined || value.trim() === '') return null;
+  const t = Number(value);
+  return Number.isFinite(t) ? t : null;
+}
+
+/** Input flags ffprobe (listing) and ffmpeg (decoding) share, so both see the same timestamps. */
+export const GENPTS = ['-fflags', '+genpts'] as const;
+
 /** Runs ffprobe with an argument array (no shell) and hands each stdout line to `onLine`. */
 function ffprobeLines(ffprobePath: string, args: string[], onLine: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -10,7 +37,15 @@ function ffprobeLines(ffprobePath: string, args: string[], onLine: (line: string
     child.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-2000);
     });
-    createInterface({ input: child.stdout }).on('line', onLine);
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        onLine(line);
+      } catch (err) {
+        // A listener's throw would otherwise be an uncaught exception that takes the process down.
+        child.kill('SIGKILL');
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
     child.on('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'ENOENT' ? new FfmpegMissingError('ffprobe', ffprobePath) : new UnreadableVideoError(`cannot run ffprobe (${ffprobePath}): ${err.message}`)),
     );
@@ -31,30 +66,29 @@ function ffprobeLines(ffprobePath: string, args: string[], onLine: (line: string
  * fall back to decoding every frame for its best-effort timestamp.
  */
 export async function listFrameTimestamps(file: string, streamIndex: number, ffprobePath = 'ffprobe'): Promise<number[]> {
+  // +genpts: packets without a pts (AVI, MPEG-PS with B-frames) get one from their dts and the
+  // stream's reordering, as the detector's ffmpeg (same flag) gives its frames.
+  const select = ['-v', 'error', ...GENPTS, '-select_streams', String(streamIndex)];
   const fromPackets: number[] = [];
   let missing = 0;
-  await ffprobeLines(
-    ffprobePath,
-    ['-v', 'error', '-select_streams', String(streamIndex), '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', file],
-    (line) => {
-      const [pts, flags = ''] = line.split(',');
-      if (flags.includes('D')) return;
-      const t = Number(pts);
-      if (pts === undefined || pts === 'N/A' || !Number.isFinite(t)) missing++;
-      else fromPackets.push(t);
-    },
-  );
+  await ffprobeLines(ffprobePath, [...select, '-show_entries', 'packet=pts_time,flags', '-of', 'compact', file], (line) => {
+    const packet = parseCompactLine(line, 'packet');
+    if (!packet || (packet.flags ?? '').includes('D')) return;
+    const t = parseSeconds(packet.pts_time);
+    if (t === null) missing++;
+    else fromPackets.push(t);
+  });
   if (missing === 0) return fromPackets.sort((a, b) => a - b);
 
+  // Some packets still carry no pts: decode and take each frame's best-effort timestamp, which is
+  // what ffmpeg's `t` is when the detector selects frames.
   const fromFrames: number[] = [];
-  await ffprobeLines(
-    ffprobePath,
-    ['-v', 'error', '-select_streams', String(streamIndex), '-show_entries', 'frame=best_effort_timestamp_time', '-of', 'csv=p=0', file],
-    (line) => {
-      const t = Number(line.split(',')[0]);
-      if (!Number.isFinite(t)) throw new UnreadableVideoError('the video stream has frames without timestamps');
-      fromFrames.push(t);
-    },
-  );
+  await ffprobeLines(ffprobePath, [...select, '-show_entries', 'frame=best_effort_timestamp_time', '-of', 'compact', file], (line) => {
+    const frame = parseCompactLine(line, 'frame');
+    if (!frame) return;
+    const t = parseSeconds(frame.best_effort_timestamp_time);
+    if (t === null) throw new UnreadableVideoError('the video stream has frames without timestamps');
+    fromFrames.push(t);
+  });
   return fromFrames.sort((a, b) => a - b);
 }

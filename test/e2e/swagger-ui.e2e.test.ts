@@ -43,7 +43,13 @@ describe('Swagger UI "Try it out" on the upload', () => {
   it('leaves the optional fields empty, so picking a file and executing uploads a default request', async () => {
     const page = await browser.newPage();
     page.setDefaultTimeout(30_000);
-    await page.goto(`${base}/docs/`);
+    // The Content-Security-Policy (helmet) must let Swagger UI run: Chromium reports each thing it blocks on the console.
+    const blocked: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) blocked.push(message.text());
+    });
+    const docs = await page.goto(`${base}/docs/`);
+    assert.match(docs?.headers()['content-security-policy'] ?? '', /script-src 'self'/, 'the docs page has a CSP');
 
     await page.click('button.authorize');
     await page.fill('.modal-ux input[type=text]', stack.authorization.replace(/^Bearer /, ''));
@@ -65,6 +71,7 @@ describe('Swagger UI "Try it out" on the upload', () => {
       options: Record<string, unknown>;
     };
     assert.equal((await status.innerText()).trim(), '202', JSON.stringify(body));
+    assert.deepEqual(blocked, [], 'nothing blocked by the CSP');
     assert.deepEqual(body.options, { sample_fps: null, min_score: null, classes: null, tracking: true, tracker: DEFAULT_TRACKER_SETTINGS });
 
     await stack.waitForWorkers('detector', 1);

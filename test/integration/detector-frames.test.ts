@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
-import { listFrameTimestamps } from '@video-detect/shared';
+import { listFrameTimestamps, probeVideo } from '@video-detect/shared';
 import { FrameDecodeError, FrameDecoder, type FrameRange } from '../../services/detector/src/index.js';
 import { mediaFiles, planRange, probeMedia, type ProbedMedia } from '../helpers/detector-fixtures.js';
 import { mediaPath } from '../helpers/test-env.js';
@@ -100,6 +100,29 @@ describe('frame-exact chunk decoding (select by pts window)', () => {
       const full = await frameHashes(shifted, null);
       assert.equal(full.length, shifted.pts.length);
       await checkChunks(shifted, full);
+    });
+  });
+
+  describe('an MPEG-2 transport stream with B-frames starting at 1.5 s (a DVR recording)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vd-detector-ts-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('lists each frame once (packets with side data are not frames) and chunks decode exactly', async () => {
+      const file = path.join(dir, 'dvr.ts');
+      // 119 frames: the issue's FRAME_COUNT_MISMATCH case; MPEG-2 packets carry CPB side data.
+      await run('ffmpeg', [
+        ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25', '-frames:v', '119'],
+        ...['-c:v', 'mpeg2video', '-bf', '2', '-g', '12', '-muxdelay', '0', '-muxpreload', '0', '-output_ts_offset', '1.5', '-f', 'mpegts', file],
+      ]);
+      const probed = await probeVideo(file);
+      assert.equal(probed.startTime, 1.5);
+      const media: ProbedMedia = { file, probed, pts: await listFrameTimestamps(file, probed.streamIndex) };
+      assert.equal(media.pts.length, 119, 'frames listed');
+      assert.equal(media.pts[0], 1.5);
+      media.pts.forEach((t, i) => i === 0 || assert.ok(t > media.pts[i - 1]!, `pts rise at frame ${i}`));
+      const full = await frameHashes(media, null);
+      assert.equal(full.length, 119);
+      await checkChunks(media, full);
     });
   });
 

@@ -15,6 +15,7 @@ import { ApiRoutes } from './http/api-routes.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { Idempotency } from './http/idempotency.js';
 import { createRateLimits } from './http/rate-limits.js';
+import { docsSecurityHeaders, securityHeaders } from './http/security-headers.js';
 import { registerAnalysisRoutes } from './analyses/analysis.routes.js';
 import { registerTrackRoutes } from './tracks/track.routes.js';
 import { registerVideoRoutes } from './videos/video.routes.js';
@@ -34,15 +35,17 @@ function trustProxySetting(value: string): boolean | number | string {
 export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; openApi: ReturnType<ApiRoutes['document']>; streams: EventStreams } {
   const app = express();
   app.disable('x-powered-by');
+  // First, so every response carries them: 404s, errors, Swagger UI, event streams.
+  app.use(securityHeaders(ctx.config.api.publicBaseUrl));
   app.set('trust proxy', trustProxySetting(ctx.config.api.trustProxy));
   app.use(pinoHttp({ logger: ctx.logger, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' } }));
 
   const limits = createRateLimits(ctx);
   const idempotency = new Idempotency(ctx.redis, ctx.keys, ctx.config.idempotency.ttlSeconds);
-  const requireAuth = createRequireAuth(jwtSecret);
+  const requireAuth = createRequireAuth(jwtSecret, (userId) => ctx.users.tokenVersion(userId));
   const routes = new ApiRoutes(requireAuth, ctx.config.env !== 'production', idempotency, createRequireMediaAuth(requireAuth));
   registerHealthRoutes(routes, ctx);
-  registerAuthRoutes(routes, ctx, limits.auth);
+  registerAuthRoutes(routes, ctx, { perAddress: limits.auth, perAccount: limits.loginSlowDown });
   registerVideoRoutes(routes, ctx, limits.upload);
   registerTrackRoutes(routes, ctx);
   registerExportRoutes(routes, ctx);
@@ -59,7 +62,7 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { swaggerOptions: { persistAuthorization: true } }));
+  app.use('/docs', docsSecurityHeaders(ctx.config.api.publicBaseUrl), swaggerUi.serve, swaggerUi.setup(openApi, { swaggerOptions: { persistAuthorization: true } }));
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger, ctx.redis));
   return { app, openApi, streams };

@@ -1,9 +1,12 @@
 import { z } from '../http/zod.js';
 import type { AppContext } from '../context.js';
 import type { ApiRoutes } from '../http/api-routes.js';
-import { HttpError } from '../http/http-error.js';
+import { HttpError, unauthorized } from '../http/http-error.js';
 import type { RequestHandler } from 'express';
 import { decoyHash, hashPassword, verifyPassword } from './password.js';
+
+/** The password policy, applied where a password is set (registration, password change), never at login. */
+const newPasswordSchema = z.string().min(8).max(256);
 
 const credentialsSchema = z
   .object({
@@ -13,9 +16,19 @@ const credentialsSchema = z
       .max(64)
       .regex(/^[A-Za-z0-9_.@-]+$/, 'letters, digits and "_", ".", "@", "-" only')
       .openapi({ example: 'alice' }),
-    password: z.string().min(8).max(256).openapi({ example: 'correct horse battery' }),
+    password: newPasswordSchema.openapi({ example: 'correct horse battery' }),
   })
   .openapi('Credentials');
+
+// Login checks credentials only: the registration policy (length, characters) must not answer 400
+// for a wrong password, or a client could tell the policy from a failed login and a user whose
+// password predates a stricter policy could never sign in. The bounds only cap the work per request.
+const loginSchema = z
+  .object({
+    username: z.string().min(1).max(256).openapi({ example: 'alice' }),
+    password: z.string().min(1).max(1024).openapi({ example: 'correct horse battery' }),
+  })
+  .openapi('Login');
 
 const tokenPairSchema = z
   .object({
@@ -28,7 +41,21 @@ const tokenPairSchema = z
 
 const invalidCredentials = () => new HttpError(401, 'invalid_credentials', 'Invalid username or password.');
 
-export function registerAuthRoutes(routes: ApiRoutes, ctx: AppContext, authRateLimit: RequestHandler): void {
+const passwordChangeSchema = z
+  .object({
+    current_password: loginSchema.shape.password,
+    new_password: newPasswordSchema.openapi({ example: 'a new correct horse' }),
+  })
+  .openapi('PasswordChange');
+
+/** Limits on the routes that check a password: per client address, and per account (a slow-down, never a lock-out). */
+export interface AuthLimits {
+  perAddress: RequestHandler;
+  perAccount: RequestHandler;
+}
+
+export function registerAuthRoutes(routes: ApiRoutes, ctx: AppContext, limits: AuthLimits): void {
+  const authRateLimit = limits.perAddress;
   routes.add({
     method: 'post',
     path: '/api/v1/auth/register',
@@ -53,8 +80,9 @@ export function registerAuthRoutes(routes: ApiRoutes, ctx: AppContext, authRateL
     summary: 'Exchange username and password for tokens',
     tags: ['auth'],
     auth: false,
-    body: credentialsSchema,
-    middleware: [authRateLimit],
+    body: loginSchema,
+    description: `Checks the credentials only (a wrong password of any length is 401, never 400). After ${ctx.config.api.loginSlowDown.after} failed logins for one username within ${ctx.config.api.loginSlowDown.windowMs / 1000} s, from any address, each further attempt is answered later (a delay that doubles per failure, up to ${ctx.config.api.loginSlowDown.maxDelayMs / 1000} s): slowed, never refused, so nobody can lock a user out.`,
+    middleware: [authRateLimit, limits.perAccount],
     response: { status: 200, description: 'Tokens.', schema: tokenPairSchema },
     errors: { 401: 'Bad credentials (the same whether or not the user exists).' },
     handler: async ({ body }) => {
@@ -77,10 +105,46 @@ export function registerAuthRoutes(routes: ApiRoutes, ctx: AppContext, authRateL
     response: { status: 200, description: 'New tokens.', schema: tokenPairSchema },
     errors: { 401: 'Unknown, expired or already used refresh token.' },
     handler: async ({ body }) => {
-      const userId = await ctx.tokens.consumeRefreshToken(body.refresh_token);
-      const user = userId ? await ctx.users.findById(userId) : null;
-      if (!user) throw new HttpError(401, 'invalid_refresh_token', 'The refresh token is invalid, expired or already used.');
+      const consumed = await ctx.tokens.consumeRefreshToken(body.refresh_token);
+      const user = consumed ? await ctx.users.findById(consumed.userId) : null;
+      // A token issued before a password change or "sign out everywhere" is revoked.
+      if (!user || user.token_version !== consumed?.tokenVersion) throw new HttpError(401, 'invalid_refresh_token', 'The refresh token is invalid, expired or already used.');
       return { body: await ctx.tokens.issue(user) };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/v1/auth/password',
+    summary: 'Change your password (signs out every other session)',
+    description:
+      'Needs the current password. Revokes every access and refresh token issued to the user so far, on every device, and answers a new token pair for this client. Failed attempts count towards the per-account login slow-down.',
+    tags: ['auth'],
+    auth: true,
+    body: passwordChangeSchema,
+    middleware: [authRateLimit, limits.perAccount],
+    response: { status: 200, description: 'New tokens; every token issued before is revoked.', schema: tokenPairSchema },
+    errors: { 403: 'The current password is wrong.' },
+    handler: async ({ body, user: caller }) => {
+      const user = await ctx.users.findById(caller.id);
+      if (!user) throw unauthorized();
+      if (!(await verifyPassword(body.current_password, user.password_hash))) throw new HttpError(403, 'wrong_password', 'The current password is wrong.');
+      const tokenVersion = await ctx.users.changePassword(user.id, await hashPassword(body.new_password));
+      return { body: await ctx.tokens.issue({ ...user, token_version: tokenVersion }) };
+    },
+  });
+
+  routes.add({
+    method: 'delete',
+    path: '/api/v1/auth/sessions',
+    summary: 'Sign out everywhere',
+    description: 'Revokes every access and refresh token issued to the user, this one included, on every device.',
+    tags: ['auth'],
+    auth: true,
+    middleware: [authRateLimit],
+    response: { status: 204, description: 'Signed out everywhere.', schema: undefined },
+    handler: async ({ user }) => {
+      await ctx.users.revokeTokens(user.id);
     },
   });
 }

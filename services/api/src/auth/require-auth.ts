@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import { unauthorized } from '../http/http-error.js';
-import { JWT_ALGORITHM, JWT_ISSUER, type AuthUser } from './token-service.js';
+import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, type AuthUser } from './token-service.js';
 
 declare global {
   namespace Express {
@@ -16,13 +16,19 @@ declare global {
 interface AccessTokenClaims {
   sub?: string;
   username?: string;
+  ver?: number;
 }
+
+/** The user's current token version, or null when the user no longer exists (`UserStore.tokenVersion`). */
+export type TokenVersionLookup = (userId: string) => Promise<number | null>;
 
 /**
  * Bearer-token guard: passport-jwt verifies the signature with the algorithm pinned (so `alg: none`
- * and algorithm swaps are refused), the issuer and the expiry. Failures become JSON 401s.
+ * and algorithm swaps are refused), the issuer, the audience and the expiry; then the token's
+ * version must be the user's current one, so a password change or "sign out everywhere" ends every
+ * older token at once rather than when it expires. Failures become JSON 401s.
  */
-export function createRequireAuth(secret: string): RequestHandler {
+export function createRequireAuth(secret: string, tokenVersion: TokenVersionLookup): RequestHandler {
   const authenticator = new passport.Passport();
   authenticator.use(
     new JwtStrategy(
@@ -31,11 +37,16 @@ export function createRequireAuth(secret: string): RequestHandler {
         secretOrKey: secret,
         algorithms: [JWT_ALGORITHM],
         issuer: JWT_ISSUER,
+        audience: JWT_AUDIENCE,
         ignoreExpiration: false,
       },
       (claims: AccessTokenClaims, done: (err: unknown, user?: AuthUser | false) => void) => {
-        if (!claims.sub || !claims.username) return done(null, false);
-        done(null, { id: claims.sub, username: claims.username });
+        const { sub, username, ver } = claims;
+        if (!sub || !username || typeof ver !== 'number') return done(null, false);
+        tokenVersion(sub).then(
+          (current) => done(null, current === ver ? { id: sub, username } : false),
+          (err: unknown) => done(err),
+        );
       },
     ),
   );

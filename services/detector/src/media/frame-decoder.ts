@@ -2,6 +2,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { PixelFormat } from '../preprocess/letterbox.js';
 import { FrameDecodeError } from './frame-decode-error.js';
+import { GENPTS } from '@video-detect/shared';
 
 /** A frame-exact slice of the source, as the processor plans it (see `detectJobSchema`). */
 export interface FrameRange {
@@ -73,8 +74,9 @@ export function buildFfmpegArgs(req: FrameDecodeRequest): string[] {
     '-loglevel',
     'error',
     ...seek,
-    // Keep the stream's own timestamps so `t` in select is the pts ffprobe reports.
+    // Keep the stream's own timestamps so `t` in select is the pts ffprobe reports (listed with the same GENPTS).
     '-copyts',
+    ...GENPTS,
     '-i',
     req.file,
     '-map',

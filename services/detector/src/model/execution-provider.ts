@@ -18,7 +18,7 @@ const hints: Record<ExecutionProviderName, string> = {
     'in a container, the NVIDIA Container Toolkit must mount the graphics libraries (NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics); ' +
     '`vulkaninfo --summary` should list the GPU',
   cuda:
-    'the CUDA provider needs onnxruntime-node with its CUDA libraries (the detector-gpu image, or `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`), ' +
+    'the CUDA provider needs onnxruntime-node with its CUDA libraries (the detector-gpu image, or `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false`), ' +
     'CUDA 12 with cuDNN 9, and the GPU visible to the process (`nvidia-smi`)',
 };
 
