@@ -20,6 +20,8 @@ interface VideoStatusBody {
 export class ServiceStack {
   private readonly children: Array<{ name: ServiceName; child: ChildProcess }> = [];
   private token = '';
+  /** The logged-in user's id. */
+  userId = '';
 
   constructor(
     private readonly repoRoot: string,
@@ -66,6 +68,11 @@ export class ServiceStack {
     return this.children.flatMap((c) => (c.name === name && c.child.pid ? [c.child.pid] : []));
   }
 
+  /** The Authorization header of the logged-in user. */
+  get authorization(): string {
+    return `Bearer ${this.token}`;
+  }
+
   private async call<T>(method: string, url: string, body?: unknown, expect = 200): Promise<T> {
     const res = await fetch(`${this.baseUrl}${url}`, {
       method,
@@ -91,7 +98,7 @@ export class ServiceStack {
 
   async login(): Promise<void> {
     const credentials = { username: `bench-${process.pid}`, password: 'benchmark-password' };
-    await this.call('POST', '/api/v1/auth/register', credentials, 201);
+    this.userId = (await this.call<{ id: string }>('POST', '/api/v1/auth/register', credentials, 201)).id;
     this.token = (await this.call<{ access_token: string }>('POST', '/api/v1/auth/token', credentials)).access_token;
   }
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { FfmpegMissingError } from '../failures.js';
 
 /** Seconds as plain decimals (never exponent notation, which ffmpeg's expressions would misread). */
@@ -47,9 +47,14 @@ export class FfmpegProcess {
     return this.stderr.trim().split('\n').slice(-lines).join(' | ');
   }
 
-  /** Writes to stdin, waiting while the pipe is full (so a slow ffmpeg slows the writer, never buffers without bound). */
-  async write(data: Uint8Array): Promise<void> {
-    if (!this.child.stdin.write(data)) await Promise.race([once(this.child.stdin, 'drain'), this.done]);
+  /**
+   * Writes to stdin; waits only while more than `aheadBytes` are queued, so ffmpeg always has the
+   * next frames at hand (waiting for each frame to drain would serialise the producer and ffmpeg),
+   * yet a slow ffmpeg still slows the writer instead of letting the queue grow without bound.
+   */
+  async write(data: Uint8Array, aheadBytes = 0): Promise<void> {
+    this.child.stdin.write(data);
+    while (this.child.stdin.writableLength > aheadBytes && this.child.exitCode === null) await Promise.race([once(this.child.stdin, 'drain'), this.done]);
   }
 
   kill(): void {
@@ -61,10 +66,12 @@ export class FfmpegProcess {
  * Reads exactly `frameBytes` at a time from a stream: each yielded Buffer is one whole frame of
  * its own (the consumer may keep it). A short tail is an error of the producer's (reported by its exit).
  */
-export async function* fixedSizeFrames(stream: Readable, frameBytes: number): AsyncGenerator<Buffer> {
+export async function* fixedSizeFrames(stream: Readable, frameBytes: number, framesAhead = 4): AsyncGenerator<Buffer> {
+  // Buffered a few frames deep, so the producer (an ffmpeg decoder) keeps decoding while the consumer works on a frame.
+  const buffered = stream.pipe(new PassThrough({ highWaterMark: frameBytes * framesAhead }));
   let frame = Buffer.allocUnsafe(frameBytes);
   let filled = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  for await (const chunk of buffered as AsyncIterable<Buffer>) {
     let offset = 0;
     while (offset < chunk.length) {
       const n = Math.min(frameBytes - filled, chunk.length - offset);

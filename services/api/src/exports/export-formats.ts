@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { COCO80_TO_CATEGORY_ID, COCO_LABELS } from '@video-detect/shared';
 import type { PageFrame } from '../videos/detections-page.js';
@@ -107,6 +108,6 @@ export async function* exportChunks(format: ExportFormat, video: ExportVideo, fr
 
 /** `<original name without extension>-<suffix>`, safe in a header and a file system. */
 export function exportFileName(original: string, format: ExportFormat): string {
-  const base = original.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 100) || 'video';
+  const base = path.parse(path.basename(original)).name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 100) || 'video';
   return `${base}-${exportMedia[format].suffix}`;
 }

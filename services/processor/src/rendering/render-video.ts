@@ -49,6 +49,8 @@ export interface RenderProgress {
   (framesDone: number): Promise<boolean>;
 }
 const PROGRESS_EVERY_MS = 1000;
+/** Raw frames queued for the encoder before the renderer waits for it. */
+const FRAMES_AHEAD = 4;
 
 /** The render was stopped (its video or render was deleted): nothing to report. */
 export class RenderStoppedError extends Error {
@@ -64,7 +66,7 @@ export class RenderStoppedError extends Error {
  * and pipes it into x264. Returns the frames written. Throws on any ffmpeg error; the caller
  * removes the partial output.
  */
-export async function renderVideo(input: RenderInput, stored: AsyncIterable<FrameResult[]>, progress: RenderProgress, log: Logger): Promise<number> {
+export async function renderVideo(input: RenderInput, stored: AsyncIterable<FrameResult[]> | Iterable<FrameResult[]>, progress: RenderProgress, log: Logger): Promise<number> {
   const { options } = input;
   const classes = options.classes ? new Set(options.classes) : null;
   const keep = (o: DetectedObject) => (!classes || classes.has(o.label)) && (options.min_score === null || o.score >= options.min_score);
@@ -86,7 +88,7 @@ export async function renderVideo(input: RenderInput, stored: AsyncIterable<Fram
       }
       const shown = current && (current.index === n || input.holdBoxes) ? current : null;
       await annotator.draw(image, { index: n, timestamp: current?.index === n ? current.timestamp : n / input.fps, objects: shown ? shown.objects.filter(keep) : [] });
-      await encoder.write(image.data);
+      await encoder.write(image.data, image.data.length * FRAMES_AHEAD);
       n++;
       if (performance.now() - reported > PROGRESS_EVERY_MS) {
         reported = performance.now();
