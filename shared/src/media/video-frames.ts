@@ -45,7 +45,9 @@ export async function* decodeYuvFrames(req: DecodeRequest, signal?: AbortSignal)
   const abort = () => ffmpeg.kill();
   signal?.addEventListener('abort', abort);
   try {
-    for await (const data of fixedSizeFrames(ffmpeg.child.stdout, yuvFrameBytes(req.width, req.height))) yield { width: req.width, height: req.height, data };
+    for await (const frame of fixedSizeFrames(ffmpeg.child.stdout, yuvFrameBytes(req.width, req.height))) {
+      yield { width: req.width, height: req.height, data: new Uint8Array(frame.buffer, frame.byteOffset, frame.length) };
+    }
     await ffmpeg.done;
   } finally {
     signal?.removeEventListener('abort', abort);
