@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'services/detector/assembly/**', 'node_modules/**', 'video_storage/**', 'models/**'] },
+  { ignores: ['**/dist/**', 'viewer/src/api/schema.d.ts', 'services/detector/assembly/**', 'node_modules/**', 'video_storage/**', 'models/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -3,20 +3,21 @@
  * same machine. Prints one JSON line per figure (median, min, max of --runs runs); notes on stderr.
  *
  *   npm run bench -- [--video FILE] [--model FILE.onnx] [--runs 3] [--chunk-sizes 32,128,512]
- *                    [--only baseline,inference,pipeline,sweep,rss,tracking,reanalysis,renders,exports] [--minutes 10,60]
- *                    [--export-minutes 60]
+ *                    [--only baseline,inference,pipeline,sweep,rss,tracking,reanalysis,reads,uploads,renders,exports] [--minutes 10,60]
+ *                    [--read-connections 10,50,100,200] [--read-seconds 10] [--worker-nice 10] [--uploads 50] [--export-minutes 60]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AnalysisStore, createRedis, JobProducer, loadConfig, redisKeys, serviceNodeFlags, VideoStatus, VideoStore } from '@video-detect/shared';
 import { detectFile, InferenceClient } from '@video-detect/detector';
+import { readLoad, uploadBurst } from './bench/api-load.js';
 import { emit, figure, note, type Figure } from './bench/figures.js';
 import { ServiceStack } from './bench/service-stack.js';
 import { syntheticCrossings } from './bench/synthetic-video.js';
@@ -31,9 +32,13 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: process.env.MODEL_PATH ?? path.join(shared, 'models/yolox_nano.onnx') },
     runs: { type: 'string', default: '3' },
     'chunk-sizes': { type: 'string', default: '32,128,512' },
-    only: { type: 'string', default: 'baseline,inference,pipeline,sweep,rss,tracking,reanalysis,renders,exports' },
+    only: { type: 'string', default: 'baseline,inference,pipeline,sweep,rss,tracking,reanalysis,reads,uploads,renders,exports' },
     'export-minutes': { type: 'string', default: '60' },
     minutes: { type: 'string', default: '10,60' },
+    'read-connections': { type: 'string', default: '10,50,100,200' },
+    'read-seconds': { type: 'string', default: '10' },
+    uploads: { type: 'string', default: '50' },
+    'worker-nice': { type: 'string', default: '10' },
   },
 });
 const video = path.resolve(args.video);
@@ -53,6 +58,7 @@ const detectorSetups: Array<{ detectors: number; threads: number }> = [
 ];
 
 const config = loadConfig({ ...process.env, MODEL_PATH: model });
+const stacks: ServiceStack[] = [];
 const prefix = `bench-${randomUUID().slice(0, 8)}`;
 const storage = mkdtempSync(path.join(tmpdir(), 'vd-bench-'));
 
@@ -142,9 +148,11 @@ async function main(): Promise<void> {
     VIDEO_STORAGE_DIR: storage,
     MODEL_PATH: model,
     JWT_SECRET: randomUUID() + randomUUID(),
-    RATE_LIMIT_MAX: '100000',
+    // The reads below send tens of thousands of requests a minute from one address.
+    RATE_LIMIT_MAX: '10000000',
   };
   const stack = new ServiceStack(repoRoot, env, port);
+  stacks.push(stack);
   stack.start('api');
   await stack.waitReady();
   await stack.login();
@@ -357,12 +365,64 @@ async function main(): Promise<void> {
     }
   }
 
+  if (sections.has('uploads')) {
+    // Its own API on an empty storage folder (so what is stored can be counted), with the default
+    // limits but RATE_LIMIT_MAX=400: 40 uploads per user per minute, so a burst of 50 meets the limit.
+    // Before the reads: their requests would count against this API's per-address limit (same Redis).
+    const uploadStorage = mkdtempSync(path.join(tmpdir(), 'vd-bench-uploads-'));
+    const uploadsApi = new ServiceStack(repoRoot, { ...env, NODE_ENV: 'production', VIDEO_STORAGE_DIR: uploadStorage, RATE_LIMIT_MAX: '400' }, await freePort());
+    stacks.push(uploadsApi);
+    const redis = createRedis(config.redis.url, 'request');
+    const jobs = new JobProducer(loadConfig({ ...process.env, REDIS_PREFIX: prefix, MODEL_PATH: model }), redis);
+    try {
+      uploadsApi.start('api');
+      await uploadsApi.waitReady();
+      await uploadsApi.login(`bench-uploads-${process.pid}`);
+      await uploadBurst(uploadsApi, uploadsApi.pidOf('api'), { file: path.join(shared, 'media/friday.mp4'), count: Number(args.uploads), storageDir: uploadStorage, jobs, uploadLimit: 40 });
+    } finally {
+      await uploadsApi.stop();
+      await jobs.close();
+      redis.disconnect();
+      rmSync(uploadStorage, { recursive: true, force: true });
+    }
+  }
+
+  if (sections.has('reads')) {
+    // The shipped layout on this machine: one processor, one single-threaded detector per core.
+    stack.start('processor');
+    for (let i = 0; i < 2; i++) stack.start('detector', { DETECTOR_INTRA_OP_THREADS: '1' });
+    // Workers below the API in CPU priority (docs/performance.md: reads stay fast while videos process).
+    for (const pid of [...stack.pidsOf('processor'), ...stack.pidsOf('detector')]) setPriority(pid, Number(args['worker-nice']));
+    const id = await stack.upload(video);
+    const done = await stack.waitForEnd(id, 500);
+    if (done.status !== 'completed') throw new Error(`video ${done.status}: ${JSON.stringify(done.error)}`);
+    // As deployed: NODE_ENV=production skips the development check of every response body against its schema.
+    await stack.stop('api');
+    stack.start('api', { NODE_ENV: 'production', ...(process.env.BENCH_API_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS } : {}) });
+    await stack.waitReady();
+    await readLoad(stack, {
+      apiPid: stack.pidOf('api'),
+      videoId: id,
+      framesTotal: done.progress.frames_total ?? 0,
+      busyVideos: [path.join(shared, 'media/car-detection.mp4'), path.join(shared, 'media/one-by-one-person-detection.mp4')],
+      connections: args['read-connections'].split(',').map(Number),
+      seconds: Number(args['read-seconds']),
+      targetRate: 200,
+      workerNice: Number(args['worker-nice']),
+    });
+    await stack.delete(id);
+    await stack.stop('detector');
+    await stack.stop('processor');
+  }
+
   await stack.stop();
 }
 
 try {
   await main();
 } finally {
+  // Services still running after a failure would outlive the bench.
+  for (const running of stacks) await running.stop();
   const redis = createRedis(config.redis.url, 'request');
   let cursor = '0';
   do {

@@ -21,6 +21,11 @@ export function emit(metric: string, value: Figure, context: Record<string, unkn
   console.log(JSON.stringify({ metric, ...value, ...context }));
 }
 
+/** A measurement that is not a repeated figure (a load step), as one JSON line on stdout. */
+export function emitRecord(metric: string, record: Record<string, unknown>): void {
+  console.log(JSON.stringify({ metric, ...record }));
+}
+
 export function note(message: string): void {
   console.error(`[bench] ${message}`);
 }

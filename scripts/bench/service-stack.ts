@@ -33,6 +33,11 @@ export class ServiceStack {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The bench user's bearer header (after `login`). */
+  get authorization(): string {
+    return `Bearer ${this.token}`;
+  }
+
   start(name: ServiceName, extraEnv: Record<string, string> = {}): ChildProcess {
     const child = spawn(process.execPath, serviceNodeArgs(name, this.repoRoot), {
       env: { ...process.env, ...this.env, PORT: String(this.port), LOG_LEVEL: 'warn', ...extraEnv },
@@ -68,10 +73,6 @@ export class ServiceStack {
     return this.children.flatMap((c) => (c.name === name && c.child.pid ? [c.child.pid] : []));
   }
 
-  /** The Authorization header of the logged-in user. */
-  get authorization(): string {
-    return `Bearer ${this.token}`;
-  }
 
   private async call<T>(method: string, url: string, body?: unknown, expect = 200): Promise<T> {
     const res = await fetch(`${this.baseUrl}${url}`, {
@@ -96,8 +97,8 @@ export class ServiceStack {
     }
   }
 
-  async login(): Promise<void> {
-    const credentials = { username: `bench-${process.pid}`, password: 'benchmark-password' };
+  async login(username = `bench-${process.pid}`): Promise<void> {
+    const credentials = { username, password: 'benchmark-password' };
     this.userId = (await this.call<{ id: string }>('POST', '/api/v1/auth/register', credentials, 201)).id;
     this.token = (await this.call<{ access_token: string }>('POST', '/api/v1/auth/token', credentials)).access_token;
   }
@@ -110,6 +111,10 @@ export class ServiceStack {
     const res = await fetch(`${this.baseUrl}/api/v1/videos`, { method: 'POST', headers: { authorization: `Bearer ${this.token}` }, body: form });
     if (res.status !== 202) throw new Error(`upload: ${res.status} ${await res.text()}`);
     return ((await res.json()) as { id: string }).id;
+  }
+
+  get(id: string): Promise<VideoStatusBody> {
+    return this.call<VideoStatusBody>('GET', `/api/v1/videos/${id}`);
   }
 
   async waitForEnd(id: string, pollMs = 100): Promise<VideoStatusBody> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isAddressOrRange } from './address-policy.js';
+import type { MediaLimits } from './media-limits.js';
 
 /**
  * Every environment variable the services read, with its default. `.env.example` lists the same
@@ -36,8 +37,12 @@ export const envSchema = z.object({
     .default('vd'),
 
   VIDEO_STORAGE_DIR: z.string().min(1).default('video_storage'),
+  UPLOAD_IDLE_SECONDS: int(1).default(900),
   FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   FFPROBE_PATH: z.string().min(1).default('ffprobe'),
+  FFMPEG_MAX_MEMORY_MB: int(0).default(2048),
+  FFMPEG_MAX_CPU_SECONDS: int(0).default(600),
+  FFPROBE_TIMEOUT_SECONDS: int(0).default(300),
 
   PORT: int(0, 65535).default(3000),
   TRUST_PROXY: z.string().default('false'),
@@ -54,6 +59,9 @@ export const envSchema = z.object({
   LOGIN_SLOWDOWN_DELAY_MS: int(0).default(1000),
   LOGIN_SLOWDOWN_MAX_DELAY_MS: int(0).default(20_000),
   LOGIN_SLOWDOWN_WINDOW_SECONDS: int(1).default(900),
+  MEDIA_URL_SECRET: optionalString,
+  MEDIA_URL_TTL_SECONDS: int(30, 86400).default(900),
+  VIEWER_DIR: optionalString,
 
   MODEL_PATH: z.string().min(1).default('models/yolox_nano.onnx'),
   DETECTOR_EXECUTION_PROVIDER: z.enum(EXECUTION_PROVIDERS).default('cpu'),
@@ -121,8 +129,9 @@ export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   redis: { url: string; prefix: string };
-  storage: { dir: string };
-  media: { ffmpegPath: string; ffprobePath: string };
+  /** `uploadIdleSeconds`: an upload in `.incoming/` not written to for this long is unfinished and swept. */
+  storage: { dir: string; uploadIdleSeconds: number };
+  media: { ffmpegPath: string; ffprobePath: string; limits: MediaLimits };
   api: {
     port: number;
     trustProxy: string;
@@ -138,6 +147,10 @@ export interface Config {
     loginSlowDown: { after: number; delayMs: number; maxDelayMs: number; windowMs: number };
   };
   auth: { jwtSecret: string | undefined; accessTtlSeconds: number; refreshTtlSeconds: number };
+  /** Signed media URLs (docs/viewer.md): the HMAC key (derived from the JWT secret when unset) and how long a URL works. */
+  mediaUrls: { secret: string | undefined; ttlSeconds: number };
+  /** The built web viewer (`npm run build`) the API serves at `/`; undefined: `viewer/dist` of this checkout or image. */
+  viewer: { dir: string | undefined };
   model: { path: string };
   detector: {
     executionProvider: ExecutionProviderName;
@@ -220,8 +233,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
-    storage: { dir: e.VIDEO_STORAGE_DIR },
-    media: { ffmpegPath: e.FFMPEG_PATH, ffprobePath: e.FFPROBE_PATH },
+    storage: { dir: e.VIDEO_STORAGE_DIR, uploadIdleSeconds: e.UPLOAD_IDLE_SECONDS },
+    media: {
+      ffmpegPath: e.FFMPEG_PATH,
+      ffprobePath: e.FFPROBE_PATH,
+      limits: { memoryMb: e.FFMPEG_MAX_MEMORY_MB, cpuSeconds: e.FFMPEG_MAX_CPU_SECONDS, probeTimeoutSeconds: e.FFPROBE_TIMEOUT_SECONDS },
+    },
     api: {
       port: e.PORT,
       trustProxy: e.TRUST_PROXY,
@@ -237,6 +254,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     auth: { jwtSecret: e.JWT_SECRET, accessTtlSeconds: e.JWT_ACCESS_TTL_SECONDS, refreshTtlSeconds: e.JWT_REFRESH_TTL_SECONDS },
+    mediaUrls: { secret: e.MEDIA_URL_SECRET, ttlSeconds: e.MEDIA_URL_TTL_SECONDS },
+    viewer: { dir: e.VIEWER_DIR },
     model: { path: e.MODEL_PATH },
     detector: {
       executionProvider: e.DETECTOR_EXECUTION_PROVIDER,

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { FfmpegMissingError, UnreadableVideoError } from './failures.js';
+import { limitStopReason, NO_MEDIA_LIMITS, spawnLimited, type MediaLimits } from './media-limits.js';
 
 /**
  * The fields of one `-of compact` line of ffprobe's `section` (`packet|pts_time=1.5|flags=K_`), or
@@ -30,14 +30,14 @@ export function parseSeconds(value: string | undefined): number | null {
 export const GENPTS = ['-fflags', '+genpts'] as const;
 
 /** Runs ffprobe with an argument array (no shell) and hands each stdout line to `onLine`. */
-function ffprobeLines(ffprobePath: string, args: string[], onLine: (line: string) => void): Promise<void> {
+function ffprobeLines(ffprobePath: string, limits: MediaLimits, args: string[], onLine: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(ffprobePath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnLimited(ffprobePath, args, limits, { cpu: false, wallClock: true }, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr!.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-2000);
     });
-    createInterface({ input: child.stdout }).on('line', (line) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
         onLine(line);
       } catch (err) {
@@ -49,8 +49,10 @@ function ffprobeLines(ffprobePath: string, args: string[], onLine: (line: string
     child.on('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'ENOENT' ? new FfmpegMissingError('ffprobe', ffprobePath) : new UnreadableVideoError(`cannot run ffprobe (${ffprobePath}): ${err.message}`)),
     );
-    child.on('close', (code) => {
-      if (code === 0) resolve();
+    child.on('close', (code, signal) => {
+      const stopped = limitStopReason(signal, limits, 'ffprobe');
+      if (stopped) reject(new UnreadableVideoError(`ffprobe could not list the frames: ${stopped}`));
+      else if (code === 0) resolve();
       else reject(new UnreadableVideoError(`ffprobe exited with ${code}: ${stderr.trim().split('\n').at(-1) ?? ''}`));
     });
   });
@@ -65,13 +67,13 @@ function ffprobeLines(ffprobePath: string, args: string[], onLine: (line: string
  * (edit lists) are not shown by decoders and are skipped. Streams without packet timestamps
  * fall back to decoding every frame for its best-effort timestamp.
  */
-export async function listFrameTimestamps(file: string, streamIndex: number, ffprobePath = 'ffprobe'): Promise<number[]> {
+export async function listFrameTimestamps(file: string, streamIndex: number, ffprobePath = 'ffprobe', limits: MediaLimits = NO_MEDIA_LIMITS): Promise<number[]> {
   // +genpts: packets without a pts (AVI, MPEG-PS with B-frames) get one from their dts and the
   // stream's reordering, as the detector's ffmpeg (same flag) gives its frames.
   const select = ['-v', 'error', ...GENPTS, '-select_streams', String(streamIndex)];
   const fromPackets: number[] = [];
   let missing = 0;
-  await ffprobeLines(ffprobePath, [...select, '-show_entries', 'packet=pts_time,flags', '-of', 'compact', file], (line) => {
+  await ffprobeLines(ffprobePath, limits, [...select, '-show_entries', 'packet=pts_time,flags', '-of', 'compact', file], (line) => {
     const packet = parseCompactLine(line, 'packet');
     if (!packet || (packet.flags ?? '').includes('D')) return;
     const t = parseSeconds(packet.pts_time);
@@ -83,7 +85,7 @@ export async function listFrameTimestamps(file: string, streamIndex: number, ffp
   // Some packets still carry no pts: decode and take each frame's best-effort timestamp, which is
   // what ffmpeg's `t` is when the detector selects frames.
   const fromFrames: number[] = [];
-  await ffprobeLines(ffprobePath, [...select, '-show_entries', 'frame=best_effort_timestamp_time', '-of', 'compact', file], (line) => {
+  await ffprobeLines(ffprobePath, limits, [...select, '-show_entries', 'frame=best_effort_timestamp_time', '-of', 'compact', file], (line) => {
     const frame = parseCompactLine(line, 'frame');
     if (!frame) return;
     const t = parseSeconds(frame.best_effort_timestamp_time);

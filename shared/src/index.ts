@@ -39,3 +39,4 @@ export * from './media/ffmpeg-process.js';
 export * from './media/video-frames.js';
 export * from './render.js';
 export * from './render-store.js';
+export * from './media-limits.js';

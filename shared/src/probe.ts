@@ -1,5 +1,5 @@
-import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
 import { FfmpegMissingError, UnreadableVideoError } from './failures.js';
+import { limitStopReason, NO_MEDIA_LIMITS, spawnLimited, type MediaLimits } from './media-limits.js';
 import type { VideoInfo } from './video-record.js';
 
 /** What the services need to know about an upload's video stream. */
@@ -10,11 +10,50 @@ export interface ProbedVideo extends VideoInfo {
   startTime: number;
 }
 
-function ffprobe(file: string, ffprobePath: string): Promise<FfprobeData> {
+/** The parts of `ffprobe -of json -show_streams -show_format` read here. */
+interface FfprobeStream {
+  index?: number;
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  avg_frame_rate?: string;
+  r_frame_rate?: string;
+  duration?: string;
+  nb_frames?: string;
+  disposition?: { attached_pic?: number };
+  tags?: Record<string, string>;
+  side_data_list?: { rotation?: number | string }[];
+}
+interface FfprobeData {
+  streams?: FfprobeStream[];
+  format?: { start_time?: string; duration?: string };
+}
+
+/** Runs ffprobe's JSON report (an argument array: the path never reaches a shell), under `limits`. */
+function ffprobe(file: string, ffprobePath: string, limits: MediaLimits): Promise<FfprobeData> {
   return new Promise((resolve, reject) => {
-    // fluent-ffmpeg spawns ffprobe with an argument array: the path never reaches a shell.
-    const command = ffmpeg(file).setFfprobePath(ffprobePath);
-    command.ffprobe((err: Error | null, data: FfprobeData) => (err ? reject(err) : resolve(data)));
+    const child = spawnLimited(ffprobePath, ['-v', 'error', '-of', 'json', '-show_streams', '-show_format', file], limits, { cpu: false, wallClock: true }, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    child.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' ? new FfmpegMissingError('ffprobe', ffprobePath) : err));
+    child.once('close', (code, signal) => {
+      const stopped = limitStopReason(signal, limits, 'ffprobe');
+      if (stopped) return reject(new UnreadableVideoError(`ffprobe could not read it (${stopped})`));
+      if (code !== 0) {
+        // ffprobe's last stderr line names the problem ("<file>: Invalid data found when processing input").
+        const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+        const detail = (lines.findLast((l) => l.startsWith(`${file}:`)) ?? lines.at(-1) ?? `exit ${code}`).replace(`${file}: `, '');
+        return reject(new UnreadableVideoError(`ffprobe could not read it (${detail})`));
+      }
+      try {
+        resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as FfprobeData);
+      } catch {
+        reject(new UnreadableVideoError('ffprobe could not read it (no report)'));
+      }
+    });
   });
 }
 
@@ -31,9 +70,10 @@ function parseNumber(value: unknown): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** -90, 90, 180 … from the display matrix (fluent-ffmpeg surfaces it as `rotation`) or the old `rotate` tag. */
+/** -90, 90, 180 … from the display matrix side data or the old `rotate` tag. */
 function rotationOf(stream: FfprobeStream): number {
-  const raw = parseNumber((stream as { rotation?: unknown }).rotation) ?? parseNumber((stream.tags as Record<string, unknown> | undefined)?.rotate) ?? 0;
+  const matrix = stream.side_data_list?.find((d) => d.rotation !== undefined)?.rotation;
+  const raw = parseNumber(matrix) ?? parseNumber(stream.tags?.rotate) ?? 0;
   return Math.round(raw);
 }
 
@@ -42,18 +82,9 @@ function rotationOf(stream: FfprobeStream): number {
  * Throws UnreadableVideoError when ffprobe cannot read it or it has no decodable video stream,
  * FfmpegMissingError when there is no ffprobe to ask.
  */
-export async function probeVideo(file: string, ffprobePath = 'ffprobe'): Promise<ProbedVideo> {
-  let data: FfprobeData;
-  try {
-    data = await ffprobe(file, ffprobePath);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FfmpegMissingError('ffprobe', ffprobePath);
-    // ffprobe's last stderr line names the problem ("<file>: Invalid data found when processing input").
-    const lines = (err instanceof Error ? err.message : String(err)).split('\n').map((l) => l.trim()).filter(Boolean);
-    const detail = (lines.findLast((l) => l.startsWith(`${file}:`)) ?? lines.at(-1) ?? 'unknown error').replace(`${file}: `, '');
-    throw new UnreadableVideoError(`ffprobe could not read it (${detail})`);
-  }
-  const stream = data.streams.find(
+export async function probeVideo(file: string, ffprobePath = 'ffprobe', limits: MediaLimits = NO_MEDIA_LIMITS): Promise<ProbedVideo> {
+  const data = await ffprobe(file, ffprobePath, limits);
+  const stream = (data.streams ?? []).find(
     (s) => s.codec_type === 'video' && !s.disposition?.attached_pic && (s.width ?? 0) > 0 && (s.height ?? 0) > 0,
   );
   if (!stream || stream.index === undefined) throw new UnreadableVideoError('the file has no video stream');
@@ -64,7 +95,7 @@ export async function probeVideo(file: string, ffprobePath = 'ffprobe'): Promise
   const codedWidth = stream.width ?? 0;
   const codedHeight = stream.height ?? 0;
   const fps = parseRate(stream.avg_frame_rate) ?? parseRate(stream.r_frame_rate);
-  const duration = parseNumber(stream.duration) ?? parseNumber(data.format.duration);
+  const duration = parseNumber(stream.duration) ?? parseNumber(data.format?.duration);
   const frameCount = parseNumber(stream.nb_frames);
   return {
     streamIndex: stream.index,
@@ -75,18 +106,12 @@ export async function probeVideo(file: string, ffprobePath = 'ffprobe'): Promise
     fps,
     duration,
     frame_count: frameCount !== null && frameCount > 0 ? frameCount : null,
-    startTime: parseNumber(data.format.start_time) ?? 0,
+    startTime: parseNumber(data.format?.start_time) ?? 0,
   };
 }
 
 /** The codec of the file's first audio stream (`aac`, `opus` …), or null when it has none. */
-export async function probeAudioCodec(file: string, ffprobePath = 'ffprobe'): Promise<string | null> {
-  let data: FfprobeData;
-  try {
-    data = await ffprobe(file, ffprobePath);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FfmpegMissingError('ffprobe', ffprobePath);
-    throw new UnreadableVideoError('ffprobe could not read it');
-  }
-  return data.streams.find((s) => s.codec_type === 'audio')?.codec_name ?? null;
+export async function probeAudioCodec(file: string, ffprobePath = 'ffprobe', limits: MediaLimits = NO_MEDIA_LIMITS): Promise<string | null> {
+  const data = await ffprobe(file, ffprobePath, limits);
+  return (data.streams ?? []).find((s) => s.codec_type === 'audio')?.codec_name ?? null;
 }

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { DEFAULT_TRACKER_SETTINGS } from '@video-detect/shared';
+import { launchChromium, listenLocally } from '../helpers/browser.js';
 import { countDecodedFrames, TestStack, type VideoBody } from '../helpers/stack.js';
 import { mediaPath } from '../helpers/test-env.js';
-
-/** Debian's chromium (`apt-get install chromium`; `.ci/run` installs it): Playwright's own browser download is not used. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
  * Swagger UI in a real browser, as a person uses it: authorize with the raw token, open the upload,
@@ -22,17 +18,11 @@ describe('Swagger UI "Try it out" on the upload', () => {
   let browser: Browser;
   let base: string;
   before(async () => {
-    assert.ok(existsSync(chromiumPath), `no Chromium at ${chromiumPath}: install Debian's (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH`);
     stack = await TestStack.start();
     stack.spawnService('processor');
     stack.spawnService('detector');
-    server = stack.api.app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    });
+    ({ server, base } = await listenLocally(stack.api.app));
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -210,6 +210,8 @@ describe('service endpoints', () => {
       ['get', '/api/v1/videos/{id}/renders'],
       ['get', '/api/v1/videos/{id}/renders/{render_id}'],
       ['get', '/api/v1/videos/{id}/renders/{render_id}/file'],
+      ['get', '/api/v1/videos/{id}/file'],
+      ['post', '/api/v1/videos/{id}/media-urls'],
       ['get', '/healthz'],
       ['get', '/readyz'],
     ];

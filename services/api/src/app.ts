@@ -17,9 +17,11 @@ import { Idempotency } from './http/idempotency.js';
 import { createRateLimits } from './http/rate-limits.js';
 import { docsSecurityHeaders, securityHeaders } from './http/security-headers.js';
 import { registerAnalysisRoutes } from './analyses/analysis.routes.js';
+import { registerMediaRoutes } from './media/media.routes.js';
 import { registerTrackRoutes } from './tracks/track.routes.js';
 import { registerVideoRoutes } from './videos/video.routes.js';
 import { registerWebhookRoutes } from './webhooks/webhook.routes.js';
+import { serveViewer, viewerDir } from './viewer/viewer-static.js';
 
 export const API_VERSION = '1.0.0';
 
@@ -43,7 +45,7 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
   const limits = createRateLimits(ctx);
   const idempotency = new Idempotency(ctx.redis, ctx.keys, ctx.config.idempotency.ttlSeconds);
   const requireAuth = createRequireAuth(jwtSecret, (userId) => ctx.users.tokenVersion(userId));
-  const routes = new ApiRoutes(requireAuth, ctx.config.env !== 'production', idempotency, createRequireMediaAuth(requireAuth));
+  const routes = new ApiRoutes(requireAuth, ctx.config.env !== 'production', idempotency, createRequireMediaAuth(requireAuth, ctx.mediaUrls, ctx.videos));
   registerHealthRoutes(routes, ctx);
   registerAuthRoutes(routes, ctx, { perAddress: limits.auth, perAccount: limits.loginSlowDown });
   registerVideoRoutes(routes, ctx, limits.upload);
@@ -52,6 +54,7 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
   registerFrameRoutes(routes, ctx);
   registerRenderRoutes(routes, ctx);
   registerAnalysisRoutes(routes, ctx);
+  registerMediaRoutes(routes, ctx);
   const streams = registerEventRoutes(routes, ctx);
   registerWebhookRoutes(routes, ctx);
   const openApi = routes.document(API_VERSION);
@@ -63,6 +66,7 @@ export function createApp(ctx: AppContext, jwtSecret: string): { app: Express; o
     res.json(openApi);
   });
   app.use('/docs', docsSecurityHeaders(ctx.config.api.publicBaseUrl), swaggerUi.serve, swaggerUi.setup(openApi, { swaggerOptions: { persistAuthorization: true } }));
+  serveViewer(app, viewerDir(ctx.config.viewer.dir));
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger, ctx.redis));
   return { app, openApi, streams };

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { AnalysisStore, Config, JobProducer, Logger, RedisKeys, RenderStore, TrackStore, UploadStorage, VideoStore, WebhookStore } from '@video-detect/shared';
 import type { UserStore } from './auth/user-store.js';
 import type { TokenService } from './auth/token-service.js';
+import type { MediaUrls } from './media/media-urls.js';
 
 /** Everything the routes need, built once in `create-context.ts` (and by tests, with the real parts). */
 export interface AppContext {
@@ -11,6 +12,8 @@ export interface AppContext {
   keys: RedisKeys;
   users: UserStore;
   tokens: TokenService;
+  /** Signs and checks the short-lived media URLs (`<video>`, `<img>`). */
+  mediaUrls: MediaUrls;
   /** Videos and, through `videos.events`, each user's event history. */
   videos: VideoStore;
   tracks: TrackStore;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AnalysisStore, ConfigError, createRedis, JobProducer, redisKeys, RenderStore, TrackStore, UploadStorage, VideoStore, WebhookStore, type Config, type Logger } from '@video-detect/shared';
 import { TokenService } from './auth/token-service.js';
 import { UserStore } from './auth/user-store.js';
+import { MediaUrls } from './media/media-urls.js';
 import type { AppContext } from './context.js';
 
 /** JWT_SECRET is mandatory in production; elsewhere a random one per process keeps development friction-free. */
@@ -16,6 +17,23 @@ export function resolveJwtSecret(config: Config, logger: Logger): string {
   return randomBytes(32).toString('hex');
 }
 
+/**
+ * Removes uploads whose API process died mid-request (idle for UPLOAD_IDLE_SECONDS in `.incoming/`):
+ * now, at start-up, and every minute (or idle period, when shorter). By age, not all at start-up,
+ * since another API replica sharing the storage may be receiving uploads right now.
+ */
+function sweepUnfinishedUploads(uploads: UploadStorage, idleSeconds: number, logger: Logger): NodeJS.Timeout {
+  const sweep = () =>
+    void uploads.sweepIncoming(idleSeconds).then(
+      (removed) => removed.length > 0 && logger.info({ removed }, 'removed unfinished uploads'),
+      (err: unknown) => logger.warn({ err }, 'could not sweep unfinished uploads'),
+    );
+  sweep();
+  const timer = setInterval(sweep, Math.min(60, idleSeconds) * 1000);
+  timer.unref();
+  return timer;
+}
+
 export async function createContext(config: Config, logger: Logger): Promise<{ ctx: AppContext; jwtSecret: string }> {
   const jwtSecret = resolveJwtSecret(config, logger);
   const redis = createRedis(config.redis.url, 'request');
@@ -23,6 +41,7 @@ export async function createContext(config: Config, logger: Logger): Promise<{ c
   const keys = redisKeys(config.redis.prefix);
   const uploads = new UploadStorage(config.storage.dir);
   await uploads.ensure();
+  const sweeper = sweepUnfinishedUploads(uploads, config.storage.uploadIdleSeconds, logger);
   // Requests answer 503 while Redis is away instead of waiting for it.
   const jobs = new JobProducer(config, redis, { skipWaitingForReady: true });
   jobs.onError((err) => logger.warn({ err: err.message }, 'queue error'));
@@ -35,12 +54,14 @@ export async function createContext(config: Config, logger: Logger): Promise<{ c
     jobs,
     users: new UserStore(redis, keys),
     tokens: new TokenService(redis, keys, jwtSecret, config.auth.accessTtlSeconds, config.auth.refreshTtlSeconds),
+    mediaUrls: new MediaUrls(config.mediaUrls.secret, jwtSecret, config.mediaUrls.ttlSeconds),
     videos: VideoStore.open(config, redis),
     tracks: TrackStore.open(config, redis),
     analyses: AnalysisStore.open(config, redis),
     renders: RenderStore.open(config, redis),
     webhooks: WebhookStore.open(config, redis),
     async close() {
+      clearInterval(sweeper);
       await jobs.close();
       redis.disconnect();
     },

@@ -1,7 +1,8 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { FfmpegMissingError } from '../failures.js';
+import { NO_MEDIA_LIMITS, spawnLimited, type MediaLimits } from '../media-limits.js';
 
 /** Seconds as plain decimals (never exponent notation, which ffmpeg's expressions would misread). */
 export function ffmpegSeconds(t: number): string {
@@ -29,8 +30,9 @@ export class FfmpegProcess {
   readonly done: Promise<void>;
   private stderr = '';
 
-  constructor(ffmpegPath: string, args: string[]) {
-    this.child = spawn(ffmpegPath, ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `limits`: its memory (FFMPEG_MAX_MEMORY_MB); no CPU or wall-clock limit, a render of a long video takes long. */
+  constructor(ffmpegPath: string, args: string[], limits: MediaLimits = NO_MEDIA_LIMITS) {
+    this.child = spawnLimited(ffmpegPath, ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args], limits, { cpu: false, wallClock: false }, { stdio: ['pipe', 'pipe', 'pipe'] }) as ChildProcessByStdio<Writable, Readable, Readable>;
     this.child.stderr.on('data', (d: Buffer) => {
       this.stderr = (this.stderr + d.toString('utf8')).slice(-4000);
     });

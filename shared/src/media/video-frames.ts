@@ -1,5 +1,6 @@
 import type { SourceFrameRange } from '../frame-range.js';
 import { yuvFrameBytes, type YuvImage } from '../annotate/yuv-image.js';
+import type { MediaLimits } from '../media-limits.js';
 import { FfmpegProcess, ffmpegSeconds, fixedSizeFrames } from './ffmpeg-process.js';
 
 export interface DecodeRequest {
@@ -12,6 +13,7 @@ export interface DecodeRequest {
   height: number;
   /** A frame-exact range (see `sourceFrameRange`); null: every frame. */
   range: SourceFrameRange | null;
+  limits?: MediaLimits;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function* decodeYuvFrames(req: DecodeRequest, signal?: AbortSignal)
     '-f',
     'rawvideo',
     'pipe:1',
-  ]);
+  ], req.limits);
   const abort = () => ffmpeg.kill();
   signal?.addEventListener('abort', abort);
   try {
@@ -56,14 +58,14 @@ export async function* decodeYuvFrames(req: DecodeRequest, signal?: AbortSignal)
 }
 
 /** One frame as JPEG, scaled down to `maxWidth` (aspect kept, even height) when it is wider. */
-export async function encodeJpeg(ffmpegPath: string, img: YuvImage, maxWidth: number | null, quality = 3): Promise<Buffer> {
+export async function encodeJpeg(ffmpegPath: string, img: YuvImage, maxWidth: number | null, limits?: MediaLimits, quality = 3): Promise<Buffer> {
   const scale = maxWidth !== null && maxWidth < img.width ? [`scale=${Math.trunc(maxWidth)}:-2:flags=area`] : [];
   const ffmpeg = new FfmpegProcess(ffmpegPath, [
     '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${img.width}x${img.height}`, '-i', 'pipe:0',
     // JPEG's full-range YUV: the limited-range frame is expanded, so colours match what a player shows.
     '-vf', [...scale, 'scale=out_range=full', 'format=yuvj420p'].join(','),
     '-frames:v', '1', '-q:v', String(quality), '-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1',
-  ]);
+  ], limits);
   const parts: Buffer[] = [];
   ffmpeg.child.stdout.on('data', (d: Buffer) => parts.push(d));
   await ffmpeg.write(img.data);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import type { RedisKeys } from '@video-detect/shared';
@@ -32,16 +32,21 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
  * hashes and are single-use: GETDEL makes "use" and "revoke" one atomic step (rotation).
  */
 export class TokenService {
+  /** A KeyObject: given a string, jsonwebtoken tries (and fails) to parse it as a PEM key on every call. */
+  private readonly key: KeyObject;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
-    private readonly secret: string,
+    secret: string,
     private readonly accessTtlSeconds: number,
     private readonly refreshTtlSeconds: number,
-  ) {}
+  ) {
+    this.key = createSecretKey(Buffer.from(secret));
+  }
 
   async issue(user: TokenSubject): Promise<TokenPair> {
-    const accessToken = jwt.sign({ username: user.username, ver: user.token_version }, this.secret, {
+    const accessToken = jwt.sign({ username: user.username, ver: user.token_version }, this.key, {
       algorithm: JWT_ALGORITHM,
       subject: user.id,
       issuer: JWT_ISSUER,

@@ -48,7 +48,7 @@ export class FrameSnapshots {
     const file = await this.ctx.uploads.readablePathOf(record.file);
     const range = sourceFrameRange(pts, req.index, req.index + 1);
     let image = null;
-    for await (const frame of decodeYuvFrames({ ffmpegPath: this.ctx.config.media.ffmpegPath, file, streamIndex, width: video.width, height: video.height, range })) {
+    for await (const frame of decodeYuvFrames({ ffmpegPath: this.ctx.config.media.ffmpegPath, file, streamIndex, width: video.width, height: video.height, range, limits: this.ctx.config.media.limits })) {
       image ??= frame;
     }
     if (!image) throw new Error(`ffmpeg gave no frame ${req.index} of video ${record.id}`);
@@ -56,7 +56,7 @@ export class FrameSnapshots {
       const objects = await this.objectsAt(record, req.index, round6(Math.max(0, pts[req.index]! - startTime)));
       await new FrameAnnotator(video.width, video.height, { trackIds: true, trails: false, analysis: null }).draw(image, { index: req.index, timestamp: 0, objects });
     }
-    return encodeJpeg(this.ctx.config.media.ffmpegPath, image, req.maxWidth);
+    return encodeJpeg(this.ctx.config.media.ffmpegPath, image, req.maxWidth, this.ctx.config.media.limits);
   }
 
   /** The stored objects of frame `index` (none when it was not analysed, or its chunk is not stored yet). */
@@ -88,7 +88,8 @@ export class FrameSnapshots {
 
   private async readFrameIndex(fileName: string): Promise<FrameIndex> {
     const file = await this.ctx.uploads.readablePathOf(fileName);
-    const { streamIndex, startTime } = await probeVideo(file, this.ctx.config.media.ffprobePath);
-    return { streamIndex, startTime, pts: await listFrameTimestamps(file, streamIndex, this.ctx.config.media.ffprobePath) };
+    const { ffprobePath, limits } = this.ctx.config.media;
+    const { streamIndex, startTime } = await probeVideo(file, ffprobePath, limits);
+    return { streamIndex, startTime, pts: await listFrameTimestamps(file, streamIndex, ffprobePath, limits) };
   }
 }

@@ -14,7 +14,7 @@ export const errorBodySchema = z
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 416 | 422 | 429 | 503 | 507;
 
 /** The one success response of a route: its status, its body schema (none for 204) and the headers it sets. */
 export interface SuccessSpec<S extends z.ZodType | undefined> {
@@ -245,7 +245,8 @@ export class ApiRoutes {
     const content = Object.fromEntries(spec.response.contentTypes.map((type) => [type, { schema: binary }]));
     const responses = successResponse(200, spec.response.description, spec.response.headers, content);
     if (spec.response.ranges) Object.assign(responses, successResponse(206, 'The requested byte range (a `Range` header).', { 'Content-Range': 'The range sent, e.g. `bytes 0-1023/52340`.' }, content));
-    this.registry.registerPath(this.toOpenApi(spec, 'get', responses));
+    const errors = spec.response.ranges ? { 416: 'The requested range is outside the file.', ...spec.errors } : spec.errors;
+    this.registry.registerPath(this.toOpenApi({ ...spec, errors }, 'get', responses));
   }
 
   /** Path, query, headers and caller of a request, validated (400 naming the field) and typed. */
@@ -269,22 +270,30 @@ export class ApiRoutes {
     extraHeaders?: AnyObject,
   ): RouteConfig {
     const errors: Partial<Record<ErrorStatus, string>> = { ...spec.errors };
-    if (spec.auth) errors[401] ??= 'Missing, invalid or expired access token.';
+    const media = 'media' in spec && spec.media === true;
+    if (spec.auth) errors[401] ??= media ? 'Missing, invalid or expired access token or signed URL.' : 'Missing, invalid or expired access token.';
     if (spec.params || spec.query || spec.headers || extraHeaders) errors[400] ??= 'Invalid parameters.';
+    // Every /api request body goes through the JSON parser, whether or not the route reads one (app.ts).
+    if (spec.path.startsWith('/api/')) {
+      errors[400] ??= 'The request body is not valid JSON.';
+      errors[413] ??= 'The request body is too large.';
+    }
     errors[429] ??= 'Too many requests.';
     errors[503] ??= 'A dependency (Redis) is unreachable.';
     for (const [status, description] of Object.entries(errors)) responses[status] = { description, content: { 'application/json': { schema: errorBodySchema } } };
     const headers = spec.headers && extraHeaders ? spec.headers.extend(extraHeaders.shape) : (spec.headers ?? extraHeaders);
+    // Media routes also take a signed URL (`require-media-auth.ts`): its query is documented with them.
+    const query = media ? (spec.query ?? z.object({})).extend(signedUrlQuerySchema.shape) : spec.query;
     return {
       method,
       path: spec.path.replace(/:([A-Za-z_]+)/g, '{$1}'),
       summary: spec.summary,
       ...(spec.description ? { description: spec.description } : {}),
       tags: spec.tags,
-      ...(spec.auth ? { security: [{ bearerAuth: [] }] } : {}),
+      ...(spec.auth ? { security: media ? [{ bearerAuth: [] }, {}] : [{ bearerAuth: [] }] } : {}),
       request: {
         ...(spec.params ? { params: spec.params } : {}),
-        ...(spec.query ? { query: spec.query } : {}),
+        ...(query ? { query } : {}),
         ...(headers ? { headers } : {}),
         ...(body ? { body } : {}),
       },
@@ -305,6 +314,12 @@ export class ApiRoutes {
     });
   }
 }
+
+/** The query of a signed media URL, as documented on `media` routes (checked by the guard, not by the route). */
+const signedUrlQuerySchema = z.object({
+  expires: z.string().optional().openapi({ description: 'Signed URL: when it stops working (Unix seconds). Use the URL as given (`links.file`, POST …/media-urls); it replaces the Authorization header.' }),
+  signature: z.string().optional().openapi({ description: 'Signed URL: HMAC of the user, the video, this resource and `expires`.' }),
+});
 
 /** The Idempotency-Key header as documented on idempotent routes (the claim middleware reads it before the body). */
 const idempotencyHeaderSchema = z.object({

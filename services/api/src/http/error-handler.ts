@@ -28,6 +28,9 @@ export function errorHandler(logger: Logger, redis: Redis): ErrorRequestHandler 
       ({ status, code, message } = err);
     } else if (err instanceof MulterError) {
       [status, code, message] = multerStatus[err.code] ?? [400, 'bad_upload', err.message];
+    } else if ((err as NodeJS.ErrnoException | null)?.code === 'ENOSPC') {
+      // The upload's partial file is removed by multer (or removeOnError) before this answers.
+      [status, code, message] = [507, 'insufficient_storage', 'The server has no room to store the upload; nothing was kept. Try again later.'];
     } else if (isRedisDown(err, redis)) {
       [status, code, message] = [503, 'dependency_unavailable', 'A dependency (Redis) is unreachable; try again shortly.'];
     } else if (typeof err === 'object' && err !== null && 'type' in err && typeof err.type === 'string') {

@@ -6,7 +6,7 @@ import type { ApiRoutes } from '../http/api-routes.js';
 import { z } from '../http/zod.js';
 import { videoIdParamsSchema } from '../videos/video-schemas.js';
 import { VideoService } from '../videos/video-service.js';
-import { sendStoredFile } from './send-stored-file.js';
+import { sendStoredFile } from '../media/send-stored-file.js';
 
 const renderParamsSchema = videoIdParamsSchema.extend({
   render_id: z.string().uuid().openapi({ param: { name: 'render_id', in: 'path' } }),
@@ -95,14 +95,14 @@ export function registerRenderRoutes(routes: ApiRoutes, ctx: AppContext): void {
     auth: true,
     media: true,
     params: renderParamsSchema,
-    response: { description: 'The MP4.', contentTypes: ['video/mp4'], ranges: true, headers: { 'Accept-Ranges': '`bytes`.' } },
+    response: { description: 'The MP4.', contentTypes: ['video/mp4'], ranges: true, headers: { 'Accept-Ranges': 'bytes', ETag: 'Validator for If-None-Match and If-Range.' } },
     errors: { 404: renderNotFound, 409: 'The render is not completed.' },
     handler: async ({ user, params }, { req, res }) => {
       const video = await videos.getOwned(user.id, params.id);
       const render = await ctx.renders.get(video.id, params.render_id);
       if (!render) throw notFound('render');
       if (render.status !== RenderStatus.Completed) throw new HttpError(409, 'render_not_completed', `The render is ${render.status}.`);
-      await sendStoredFile(ctx, req, res, UploadStorage.renderFileName(video.id, render.id), 'video/mp4');
+      await sendStoredFile(ctx, req, res, UploadStorage.renderFileName(video.id, render.id), 'video/mp4', 'The rendered file is gone.');
     },
   });
 }

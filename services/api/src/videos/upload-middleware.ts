@@ -16,7 +16,8 @@ export const UPLOAD_FIELD = 'video';
 export function uploadMiddleware(ctx: AppContext): { receive: RequestHandler[]; removeOnError: ErrorRequestHandler } {
   const upload = multer({
     storage: multer.diskStorage({
-      destination: ctx.uploads.dir,
+      // Received into .incoming/ and moved among the videos once accepted (UploadStorage.promote).
+      destination: ctx.uploads.incomingDir,
       filename: (_req, file, cb) => cb(null, UploadStorage.fileName(randomUUID(), file.originalname)),
     }),
     limits: { fileSize: ctx.config.api.maxUploadBytes, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 },

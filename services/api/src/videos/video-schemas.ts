@@ -102,8 +102,16 @@ const detectedObject = z
 export const frameSchema = z.object({ ...frameResultSchema.shape, objects: z.array(detectedObject) }).openapi('Frame');
 
 /** The video resource (shared: status events and webhooks carry it too), named for the OpenAPI document. */
-export const videoResourceSchema = z.object(sharedVideoResourceSchema.shape).openapi('Video');
-export type { VideoResource } from '@video-detect/shared';
+export const videoResourceSchema = z
+  .object({
+    ...sharedVideoResourceSchema.shape,
+    links: sharedVideoResourceSchema.shape.links.extend({
+      file: z.string().openapi({ description: 'The stored upload (GET …/file) as a short-lived signed URL: a `<video>` src that needs no Authorization header.' }),
+    }),
+  })
+  .openapi('Video');
+/** The video resource as the API answers it: the shared one plus links only a request can give (signed media URLs). */
+export type VideoResource = z.input<typeof videoResourceSchema>;
 
 export const videoListSchema = z
   .object({ items: z.array(videoResourceSchema), next_offset: z.number().int().nullable() })

@@ -65,13 +65,15 @@ export class VideoService {
 
   async toResource(record: VideoRecord): Promise<VideoResource> {
     const done = record.status === VideoStatus.Queued && record.chunks_total === null ? { framesDone: 0, chunksDone: 0 } : await this.ctx.videos.getProgress(record.id);
-    return toVideoResource(record, done);
+    const resource = toVideoResource(record, done);
+    const base = this.ctx.config.api.publicBaseUrl?.replace(/\/$/, '') ?? '';
+    return { ...resource, links: { ...resource.links, file: this.ctx.mediaUrls.sign(record.owner_id, record.id, 'file', base).url } };
   }
 
   /**
    * Accepts a stored upload: ffprobe must find a decodable video stream (else 415), then the
-   * record (and the analysis asked for with it, which runs once the video is completed) is written
-   * and the `plan` job added with job id = video id.
+   * record (and the analysis asked for with it, which runs once the video is completed) is written,
+   * the file moved from `.incoming/` to its place, and the `plan` job added with job id = video id.
    */
   async accept(
     ownerId: string,
@@ -83,7 +85,7 @@ export class VideoService {
     const id = path.parse(file.filename).name;
     let probed;
     try {
-      probed = await probeVideo(this.ctx.uploads.pathOf(file.filename), this.ctx.config.media.ffprobePath);
+      probed = await probeVideo(this.ctx.uploads.incomingPathOf(file.filename), this.ctx.config.media.ffprobePath, this.ctx.config.media.limits);
     } catch (err) {
       if (err instanceof UnreadableVideoError) throw new HttpError(415, 'unsupported_media', `Not a decodable video: ${err.detail}.`);
       throw err;
@@ -101,6 +103,8 @@ export class VideoService {
     });
     await this.ctx.videos.create(record);
     try {
+      // After the record, before the job: a file among the videos always has its record.
+      await this.ctx.uploads.promote(file.filename);
       if (analysis) await this.ctx.analyses.create(newAnalysisRecord(id, analysis), null);
       await this.ctx.jobs.add(JobName.Plan, { videoId: id });
     } catch (err) {

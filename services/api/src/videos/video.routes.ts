@@ -45,7 +45,7 @@ export function registerVideoRoutes(routes: ApiRoutes, ctx: AppContext, uploadRa
     middleware: [uploadRateLimit, ...upload.receive],
     onError: upload.removeOnError,
     response: { status: 202, description: 'Accepted and queued.', schema: videoResourceSchema, headers: { Location: 'URL of the video resource.' } },
-    errors: { 413: 'The file is over the upload size limit.', 415: 'Not a decodable video.' },
+    errors: { 413: 'The file is over the upload size limit.', 415: 'Not a decodable video.', 507: 'The server has no room to store the upload; nothing was kept.' },
     handler: async ({ user, upload: { file, fields } }) => {
       const tracking = fields.tracking ?? true;
       const tracker = tracking ? parseOr400(trackerOption, { tracker: { ...DEFAULT_TRACKER_SETTINGS, ...fields.tracker } }, 'upload options').tracker : null;

@@ -45,6 +45,7 @@ export function createDetectHandler(deps: DetectHandlerDeps): JobHandler<typeof 
     const started = performance.now();
     const outcome = await detectFrames(client, {
       ffmpegPath: config.media.ffmpegPath,
+      limits: config.media.limits,
       file: await uploads.readablePathOf(data.file),
       streamIndex: data.streamIndex,
       width: data.width,

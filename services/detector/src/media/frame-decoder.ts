@@ -1,8 +1,8 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { PixelFormat } from '../preprocess/letterbox.js';
 import { FrameDecodeError } from './frame-decode-error.js';
-import { GENPTS } from '@video-detect/shared';
+import { GENPTS, limitStopReason, NO_MEDIA_LIMITS, spawnLimited, type MediaLimits } from '@video-detect/shared';
 
 /** A frame-exact slice of the source, as the processor plans it (see `detectJobSchema`). */
 export interface FrameRange {
@@ -18,6 +18,8 @@ export interface FrameRange {
 
 export interface FrameDecodeRequest {
   ffmpegPath: string;
+  /** Memory and CPU limits on ffmpeg (no wall clock: inference paces it). @defaultValue none */
+  limits?: MediaLimits;
   file: string;
   /** Absolute stream index of the video; null = ffmpeg's first video stream. */
   streamIndex: number | null;
@@ -128,7 +130,8 @@ export class FrameDecoder {
     /** Source index of the frame being read (ordinal 0 is the range's first frame). */
     const sourceIndex = (ordinal: number) => (req.range ? req.range.startFrame + ordinal : null);
 
-    const child = spawn(req.ffmpegPath, buildFfmpegArgs(req), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const limits = req.limits ?? NO_MEDIA_LIMITS;
+    const child = spawnLimited(req.ffmpegPath, buildFfmpegArgs(req), limits, { cpu: true, wallClock: false }, { stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcessByStdio<null, Readable, Readable>;
     this.child = child;
     const stderr = new StderrTail();
     child.stderr.on('data', (c: Buffer) => stderr.push(c));
@@ -174,7 +177,8 @@ export class FrameDecoder {
         );
       }
       if (result.code !== 0) {
-        throw new FrameDecodeError('FFMPEG_FAILED', `ffmpeg failed (${result.signal ?? `exit ${result.code}`}) decoding ${where}: ${stderr.lines() || 'no message'}`, sourceIndex(ordinal));
+        const stopped = limitStopReason(result.signal, limits, 'ffmpeg');
+        throw new FrameDecodeError('FFMPEG_FAILED', `ffmpeg failed (${result.signal ?? `exit ${result.code}`}) decoding ${where}: ${stopped ?? (stderr.lines() || 'no message')}`, sourceIndex(ordinal));
       }
       if (filled !== 0) throw new FrameDecodeError('TRUNCATED_FRAME', `ffmpeg's output for ${where} ended inside a frame`, sourceIndex(ordinal));
       if (expected !== null && ordinal !== expected) {

@@ -1,4 +1,4 @@
-import type { FrameResult } from '@video-detect/shared';
+import type { FrameResult, MediaLimits } from '@video-detect/shared';
 import type { PostprocessOptions } from '../inference/detection-engine.js';
 import type { InferenceClient } from '../inference/inference-client.js';
 import { FrameDecoder, type FrameRange } from '../media/frame-decoder.js';
@@ -6,6 +6,8 @@ import { computeLetterbox, familyInput } from '../preprocess/letterbox.js';
 
 export interface DetectFramesRequest {
   ffmpegPath: string;
+  /** Limits on the ffmpeg process (config.media.limits). @defaultValue none */
+  limits?: MediaLimits;
   file: string;
   streamIndex: number | null;
   /** Displayed (after rotation) frame size, pixels. */
@@ -50,6 +52,7 @@ export async function detectFrames(client: InferenceClient, req: DetectFramesReq
   const wantedOrdinals = req.frames ? new Map(req.frames.map((index, i) => [index - start, i])) : null;
   const decoder = new FrameDecoder({
     ffmpegPath: req.ffmpegPath,
+    limits: req.limits,
     file: req.file,
     streamIndex: req.streamIndex,
     width: req.width,

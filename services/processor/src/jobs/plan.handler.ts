@@ -20,9 +20,9 @@ export const planHandler = defineJobHandler(JobName.Plan, async ({ data: { video
   }
 
   const file = ctx.uploads.pathOf(record.file);
-  const { ffprobePath } = ctx.config.media;
-  const probed = await probeVideo(file, ffprobePath);
-  const pts = await listFrameTimestamps(file, probed.streamIndex, ffprobePath);
+  const { ffprobePath, limits } = ctx.config.media;
+  const probed = await probeVideo(file, ffprobePath, limits);
+  const pts = await listFrameTimestamps(file, probed.streamIndex, ffprobePath, limits);
   if (pts.length === 0) throw new UnreadableVideoError('the video stream has no frames');
 
   const analysed = sampleFrames(pts, record.options.sample_fps);

@@ -37,10 +37,10 @@ export const renderHandler = defineJobHandler(
     if (render.options.analysis_id && analysis?.status !== AnalysisStatus.Completed) throw new UnreadableVideoError(`analysis ${render.options.analysis_id} is not completed`);
 
     const source = await ctx.uploads.readablePathOf(video.file);
-    const { ffmpegPath, ffprobePath } = ctx.config.media;
-    const probed = await probeVideo(source, ffprobePath);
-    const framesTotal = (await listFrameTimestamps(source, probed.streamIndex, ffprobePath)).length;
-    const audioCodec = await probeAudioCodec(source, ffprobePath);
+    const { ffmpegPath, ffprobePath, limits } = ctx.config.media;
+    const probed = await probeVideo(source, ffprobePath, limits);
+    const framesTotal = (await listFrameTimestamps(source, probed.streamIndex, ffprobePath, limits)).length;
+    const audioCodec = await probeAudioCodec(source, ffprobePath, limits);
     const fileName = UploadStorage.renderFileName(videoId, renderId);
     let record: RenderRecord = { ...render, status: RenderStatus.Processing, progress: { frames_done: 0, frames_total: framesTotal }, error: null };
     if (!(await ctx.renders.replace(record, ownerOf(video)))) return { frames: 0, bytes: 0 };
@@ -51,6 +51,7 @@ export const renderHandler = defineJobHandler(
       frames = await renderVideo(
         {
           ffmpegPath,
+          limits,
           source,
           streamIndex: probed.streamIndex,
           width: probed.width,

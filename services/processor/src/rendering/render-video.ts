@@ -5,6 +5,7 @@ import {
   type AnalysisRecord,
   type DetectedObject,
   type FrameResult,
+  type MediaLimits,
   type Logger,
   type RenderOptions,
 } from '@video-detect/shared';
@@ -12,6 +13,7 @@ import {
 /** Where and how to render one video. */
 export interface RenderInput {
   ffmpegPath: string;
+  limits?: MediaLimits;
   /** The stored upload (decoded for the pictures, and the source of the audio). */
   source: string;
   streamIndex: number;
@@ -71,7 +73,7 @@ export async function renderVideo(input: RenderInput, stored: AsyncIterable<Fram
   const classes = options.classes ? new Set(options.classes) : null;
   const keep = (o: DetectedObject) => (!classes || classes.has(o.label)) && (options.min_score === null || o.score >= options.min_score);
   const annotator = new FrameAnnotator(input.width, input.height, { trackIds: options.track_ids, trails: options.trails, analysis: input.analysis });
-  const encoder = new FfmpegProcess(input.ffmpegPath, encoderArgs(input));
+  const encoder = new FfmpegProcess(input.ffmpegPath, encoderArgs(input), input.limits);
   const decoding = new AbortController();
   const results = (async function* () {
     for await (const batch of stored) yield* batch;
@@ -81,7 +83,7 @@ export async function renderVideo(input: RenderInput, stored: AsyncIterable<Fram
   let n = 0;
   let reported = performance.now();
   try {
-    for await (const image of decodeYuvFrames({ ffmpegPath: input.ffmpegPath, file: input.source, streamIndex: input.streamIndex, width: input.width, height: input.height, range: null }, decoding.signal)) {
+    for await (const image of decodeYuvFrames({ ffmpegPath: input.ffmpegPath, file: input.source, streamIndex: input.streamIndex, width: input.width, height: input.height, range: null, limits: input.limits }, decoding.signal)) {
       while (!next.done && next.value.index <= n) {
         current = next.value;
         next = await results.next();
