@@ -98,6 +98,13 @@ describe('frame snapshots: frame-exact JPEGs with optional boxes', () => {
     assert.match(full.headers['cache-control'] ?? '', /max-age/);
   });
 
+  it('opens through a signed media URL without the Authorization header (the one media guard)', async () => {
+    const signed = await api.http().post(`/api/v1/videos/${videoId}/media-urls`).set('authorization', alice).send({ resources: ['frames/7.jpg'] }).expect(200);
+    const url = (signed.body as { items: Array<{ url: string }> }).items[0]!.url;
+    await api.http().get(url).expect(200).expect('content-type', 'image/jpeg');
+    await api.http().get(url.replace('frames/7.jpg', 'frames/8.jpg')).expect(401);
+  });
+
   it('bad input: a frame outside the video 404, another user 404, a bad index or width 400', async () => {
     assertError((await frame(`${FRAMES}.jpg`).expect(404)).body, 'frame_not_found');
     assertError((await frame('0.jpg', bob).expect(404)).body, 'video_not_found');
