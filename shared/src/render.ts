@@ -66,16 +66,7 @@ export function newRenderRecord(videoId: string, options: RenderOptions): Render
 export const renderPath = (videoId: string, renderId: string) => `/api/v1/videos/${videoId}/renders/${renderId}`;
 
 /** A render as clients see it (GET …/renders/{id}, and the data of `render.*` events). */
-export const renderResourceSchema = z.object({
-  id: z.string().uuid(),
-  video_id: z.string().uuid(),
-  status: z.enum(renderStatuses),
-  options: renderOptionsSchema,
-  created_at: z.string(),
-  completed_at: z.string().nullable(),
-  progress: z.object({ frames_done: z.number().int(), frames_total: z.number().int().nullable() }),
-  size_bytes: z.number().int().nullable(),
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+export const renderResourceSchema = renderRecordSchema.omit({ file: true }).extend({
   links: z.object({ self: z.string(), file: z.string().nullable().describe('The MP4 (range requests), once completed.'), video: z.string() }),
 });
 export type RenderResource = z.input<typeof renderResourceSchema>;
