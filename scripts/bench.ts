@@ -3,7 +3,7 @@
  * same machine. Prints one JSON line per figure (median, min, max of --runs runs); notes on stderr.
  *
  *   npm run bench -- [--video FILE] [--model FILE.onnx] [--runs 3] [--chunk-sizes 32,128,512]
- *                    [--only baseline,inference,pipeline,sweep,rss,tracking,reanalysis,reads,uploads,renders,exports] [--minutes 10,60]
+ *                    [--only baseline,inference,pipeline,sweep,rss,tracking,reanalysis,reads,uploads,objectstore,renders,exports] [--minutes 10,60]
  *                    [--read-connections 10,50,100,200] [--read-seconds 10] [--worker-nice 10] [--uploads 50] [--export-minutes 60]
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -19,6 +19,7 @@ import { AnalysisStore, createRedis, JobProducer, loadConfig, redisKeys, service
 import { detectFile, InferenceClient } from '@video-detect/detector';
 import { readLoad, uploadBurst } from './bench/api-load.js';
 import { emit, figure, note, type Figure } from './bench/figures.js';
+import { makeLongVideo, measureObjectStoreReads } from './bench/object-store-reads.js';
 import { ServiceStack } from './bench/service-stack.js';
 import { syntheticCrossings } from './bench/synthetic-video.js';
 import { drawboxFilterSpeed, exportSpeed, probeSource, reencodeSpeed, renderEncoder, renderSpeed, type Speed } from './bench/outputs.js';
@@ -32,8 +33,8 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: process.env.MODEL_PATH ?? path.join(shared, 'models/yolox_nano.onnx') },
     runs: { type: 'string', default: '3' },
     'chunk-sizes': { type: 'string', default: '32,128,512' },
-    only: { type: 'string', default: 'baseline,inference,pipeline,sweep,rss,tracking,reanalysis,reads,uploads,renders,exports' },
     'export-minutes': { type: 'string', default: '60' },
+    only: { type: 'string', default: 'baseline,inference,pipeline,sweep,rss,tracking,reanalysis,reads,uploads,objectstore,renders,exports' },
     minutes: { type: 'string', default: '10,60' },
     'read-connections': { type: 'string', default: '10,50,100,200' },
     'read-seconds': { type: 'string', default: '10' },
@@ -362,6 +363,20 @@ async function main(): Promise<void> {
       }
     } finally {
       redis.disconnect();
+    }
+  }
+
+  if (sections.has('objectstore')) {
+    // STORAGE=s3: bytes each reader fetches from the store (presigned URLs, range requests), on the
+    // bench video and on a 10-minute one where a chunk is a small part of the file.
+    const long = path.join(storage, 'long-10min.mp4');
+    makeLongVideo(long, 600);
+    for (const r of await measureObjectStoreReads([video, long], config.jobs.chunkFrames)) {
+      const setup = { video: r.file, file_bytes: r.fileBytes, chunks: r.chunks, chunk_frames: config.jobs.chunkFrames };
+      emit('s3_chunk_read_share', r.chunkReadShare, setup);
+      emit('s3_chunk_read_over_even_share', r.chunkReadOverEven, setup);
+      emit('s3_chunk_sent_share', r.chunkSentShare, setup);
+      emit('s3_probe_and_plan_bytes_share', figure([r.planShare], 3), { ...setup, api_probe_share: r.apiProbeShare });
     }
   }
 

@@ -10,11 +10,13 @@ import {
   drawingScale,
   listFrameTimestamps,
   loadConfig,
+  mediaInput,
   newAnalysisRecord,
   probeAudioCodec,
   probeVideo,
   renderOptionsSchema,
   type FrameResult,
+  type MediaInput,
 } from '@video-detect/shared';
 import { encoderArgs, renderVideo } from '../../services/processor/src/rendering/render-video.js';
 
@@ -37,7 +39,7 @@ export function movingBoxes(frames: number, fps: number, width: number, height: 
 }
 
 interface Source {
-  file: string;
+  file: MediaInput;
   streamIndex: number;
   width: number;
   height: number;
@@ -49,7 +51,7 @@ interface Source {
 export async function probeSource(file: string): Promise<Source> {
   const probed = await probeVideo(file);
   const frames = (await listFrameTimestamps(file, probed.streamIndex)).length;
-  return { file, streamIndex: probed.streamIndex, width: probed.width, height: probed.height, fps: probed.fps ?? 25, frames, audioCodec: await probeAudioCodec(file) };
+  return { file: mediaInput(file), streamIndex: probed.streamIndex, width: probed.width, height: probed.height, fps: probed.fps ?? 25, frames, audioCodec: await probeAudioCodec(file) };
 }
 
 const seconds = (started: number) => (performance.now() - started) / 1000;
@@ -101,7 +103,7 @@ export function reencodeSpeed(source: Source, output: string, encoder: { preset:
   // The same output options, with the file itself as the only input instead of raw frames on stdin.
   const outputOptions = args.slice(args.indexOf('-map'));
   const mapped = outputOptions.map((a) => (a === '0:v:0' ? `0:${source.streamIndex}` : a === '1:a:0' ? '0:a:0' : a));
-  return measure(source.frames, () => execFileSync('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', source.file, ...mapped]));
+  return measure(source.frames, () => execFileSync('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', source.file.input, ...mapped]));
 }
 
 /**
@@ -121,7 +123,7 @@ export function drawboxFilterSpeed(source: Source, frames: number, output: strin
   const script = path.join(scratchDir, 'drawbox.txt');
   writeFileSync(script, filters.join(',\n'));
   try {
-    return measure(frames, () => execFileSync('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', source.file, '-frames:v', String(frames), '-filter_script:v', script, '-c:v', 'libx264', '-preset', encoder.preset, '-crf', String(encoder.crf), '-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-an', '-y', output], { maxBuffer: 1 << 26 }));
+    return measure(frames, () => execFileSync('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', source.file.input, '-frames:v', String(frames), '-filter_script:v', script, '-c:v', 'libx264', '-preset', encoder.preset, '-crf', String(encoder.crf), '-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-an', '-y', output], { maxBuffer: 1 << 26 }));
   } finally {
     rmSync(script, { force: true });
   }

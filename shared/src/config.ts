@@ -38,6 +38,21 @@ export const envSchema = z.object({
 
   VIDEO_STORAGE_DIR: z.string().min(1).default('video_storage'),
   UPLOAD_IDLE_SECONDS: int(1).default(900),
+  // Object storage (docs/deployment.md): uploads in an S3-compatible bucket instead of VIDEO_STORAGE_DIR.
+  STORAGE: z.enum(['local', 's3']).default('local'),
+  S3_BUCKET: optionalString,
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ENDPOINT: optionalString.pipe(z.string().url().optional()),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  S3_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9_.-]+\/)*$/, 'empty, or folder names of letters, digits, "_", "." or "-", each ending in "/"')
+    .default(''),
+  S3_PRESIGN_TTL_SECONDS: int(60, 7 * 24 * 3600).default(900),
+  S3_PART_SIZE_MB: int(5, 5120).default(8),
+  S3_UPLOAD_QUEUE_SIZE: int(1, 16).default(4),
   FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   FFPROBE_PATH: z.string().min(1).default('ffprobe'),
   FFMPEG_MAX_MEMORY_MB: int(0).default(2048),
@@ -124,13 +139,37 @@ export class ConfigError extends Error {
   }
 }
 
+/** Where STORAGE=s3 keeps uploads, and how the services reach it. */
+export interface S3Settings {
+  bucket: string;
+  region: string;
+  /** Any S3-compatible service (MinIO, Ceph RGW, R2); undefined = AWS S3. */
+  endpoint: string | undefined;
+  forcePathStyle: boolean;
+  /** Both or neither; neither = the SDK's default chain (AWS_* variables, instance or pod roles). */
+  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  /** Key prefix in the bucket ("" or "folder/"). */
+  prefix: string;
+  /** Life of the presigned GET URLs ffprobe and ffmpeg read through. */
+  presignTtlSeconds: number;
+  /** Multipart upload: part size and parts in flight (memory per upload = their product). */
+  partSizeBytes: number;
+  queueSize: number;
+}
+
 /** Nested, typed view of the environment: each service reads the part it needs. */
 export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   redis: { url: string; prefix: string };
-  /** `uploadIdleSeconds`: an upload in `.incoming/` not written to for this long is unfinished and swept. */
-  storage: { dir: string; uploadIdleSeconds: number };
+  storage: {
+    kind: Env['STORAGE'];
+    /** Uploads with STORAGE=local; with s3 only a scratch folder nothing is kept in. */
+    dir: string;
+    /** An upload in `.incoming/` not written to for this long is unfinished and swept (STORAGE=local). */
+    uploadIdleSeconds: number;
+    s3: S3Settings | null;
+  };
   media: { ffmpegPath: string; ffprobePath: string; limits: MediaLimits };
   api: {
     port: number;
@@ -222,6 +261,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  const s3 = s3Settings(e);
   if (e.DETECTOR_EXECUTION_PROVIDER === 'webgpu' && e.DETECTOR_INFERENCE_THREADS > 1) {
     // Measured: two threads running WebGPU sessions of one process fail ("Command encoding already
     // finished") and abort it; ONNX Runtime shares one GPU queue per process. Run more detectors.
@@ -233,7 +273,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
-    storage: { dir: e.VIDEO_STORAGE_DIR, uploadIdleSeconds: e.UPLOAD_IDLE_SECONDS },
+    storage: { kind: e.STORAGE, dir: e.VIDEO_STORAGE_DIR, uploadIdleSeconds: e.UPLOAD_IDLE_SECONDS, s3 },
     media: {
       ffmpegPath: e.FFMPEG_PATH,
       ffprobePath: e.FFPROBE_PATH,
@@ -294,5 +334,26 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     events: { historyMaxLen: e.EVENT_HISTORY_MAX_LEN, pollMs: e.EVENT_STREAM_POLL_MS, heartbeatMs: e.EVENT_STREAM_HEARTBEAT_MS },
     idempotency: { ttlSeconds: e.IDEMPOTENCY_TTL_SECONDS },
     renders: { concurrency: e.RENDER_CONCURRENCY, preset: e.RENDER_PRESET, crf: e.RENDER_CRF },
+  };
+}
+
+function s3Settings(e: Env): S3Settings | null {
+  if (e.STORAGE !== 's3') return null;
+  const problems: string[] = [];
+  if (!e.S3_BUCKET) problems.push('S3_BUCKET: required when STORAGE=s3');
+  if ((e.S3_ACCESS_KEY_ID === undefined) !== (e.S3_SECRET_ACCESS_KEY === undefined)) {
+    problems.push('S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY: set both, or neither to use the SDK\'s default credentials');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    bucket: e.S3_BUCKET!,
+    region: e.S3_REGION,
+    endpoint: e.S3_ENDPOINT,
+    forcePathStyle: e.S3_FORCE_PATH_STYLE,
+    credentials: e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY } : undefined,
+    prefix: e.S3_PREFIX,
+    presignTtlSeconds: e.S3_PRESIGN_TTL_SECONDS,
+    partSizeBytes: e.S3_PART_SIZE_MB * 1024 ** 2,
+    queueSize: e.S3_UPLOAD_QUEUE_SIZE,
   };
 }

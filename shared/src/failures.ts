@@ -16,6 +16,8 @@ export const FailureCode = {
   ModelLoadFailed: 'model_load_failed',
   /** The merge found frames missing, repeated or out of order. */
   IncompleteResults: 'incomplete_results',
+  /** The object store (STORAGE=s3) did not answer; retried (jobs) or answered 503 (API). */
+  StorageUnavailable: 'storage_unavailable',
   /** Redis did not answer; retried (jobs) or answered 503 (API). */
   RedisUnavailable: 'redis_unavailable',
   /** A job's payload does not match its schema: retrying cannot help. */
@@ -108,6 +110,14 @@ export class RedisUnavailableError extends RetryableFailure {
   readonly code = FailureCode.RedisUnavailable;
   constructor(cause?: unknown) {
     super('Redis is unreachable', { cause });
+  }
+}
+
+/** The object store could not be reached, or answered with a server error: worth retrying. */
+export class StorageUnavailableError extends RetryableFailure {
+  readonly code = FailureCode.StorageUnavailable;
+  constructor(action: string, cause: unknown) {
+    super(`object storage is unreachable (${action}: ${cause instanceof Error ? cause.message || cause.name : String(cause)})`, { cause });
   }
 }
 

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
-import { FfmpegMissingError, UnreadableVideoError } from './failures.js';
+import { FfmpegMissingError, StorageUnavailableError, UnreadableVideoError } from './failures.js';
+import { inputOptions, isUnreachable, mediaInput, redactInput, type MediaInput } from './media-input.js';
 import { limitStopReason, NO_MEDIA_LIMITS, spawnLimited, type MediaLimits } from './media-limits.js';
 
 /**
@@ -30,9 +31,9 @@ export function parseSeconds(value: string | undefined): number | null {
 export const GENPTS = ['-fflags', '+genpts'] as const;
 
 /** Runs ffprobe with an argument array (no shell) and hands each stdout line to `onLine`. */
-function ffprobeLines(ffprobePath: string, limits: MediaLimits, args: string[], onLine: (line: string) => void): Promise<void> {
+function ffprobeLines(ffprobePath: string, limits: MediaLimits, media: MediaInput, args: string[], onLine: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawnLimited(ffprobePath, args, limits, { cpu: false, wallClock: true }, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnLimited(ffprobePath, [...inputOptions(media), ...args, media.input], limits, { cpu: false, wallClock: true }, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-2000);
@@ -51,9 +52,12 @@ function ffprobeLines(ffprobePath: string, limits: MediaLimits, args: string[], 
     );
     child.on('close', (code, signal) => {
       const stopped = limitStopReason(signal, limits, 'ffprobe');
+      const last = redactInput(stderr.trim().split('\n').at(-1) ?? '', media);
       if (stopped) reject(new UnreadableVideoError(`ffprobe could not list the frames: ${stopped}`));
+      // A network input that breaks off mid-read can end as a clean EOF: its words tell, and the list would be short.
+      else if (isUnreachable(media, stderr)) reject(new StorageUnavailableError('listing frames', new Error(last)));
       else if (code === 0) resolve();
-      else reject(new UnreadableVideoError(`ffprobe exited with ${code}: ${stderr.trim().split('\n').at(-1) ?? ''}`));
+      else reject(new UnreadableVideoError(`ffprobe exited with ${code}: ${last}`));
     });
   });
 }
@@ -67,13 +71,14 @@ function ffprobeLines(ffprobePath: string, limits: MediaLimits, args: string[], 
  * (edit lists) are not shown by decoders and are skipped. Streams without packet timestamps
  * fall back to decoding every frame for its best-effort timestamp.
  */
-export async function listFrameTimestamps(file: string, streamIndex: number, ffprobePath = 'ffprobe', limits: MediaLimits = NO_MEDIA_LIMITS): Promise<number[]> {
+export async function listFrameTimestamps(source: MediaInput | string, streamIndex: number, ffprobePath = 'ffprobe', limits: MediaLimits = NO_MEDIA_LIMITS): Promise<number[]> {
+  const media = typeof source === 'string' ? mediaInput(source) : source;
   // +genpts: packets without a pts (AVI, MPEG-PS with B-frames) get one from their dts and the
   // stream's reordering, as the detector's ffmpeg (same flag) gives its frames.
   const select = ['-v', 'error', ...GENPTS, '-select_streams', String(streamIndex)];
   const fromPackets: number[] = [];
   let missing = 0;
-  await ffprobeLines(ffprobePath, limits, [...select, '-show_entries', 'packet=pts_time,flags', '-of', 'compact', file], (line) => {
+  await ffprobeLines(ffprobePath, limits, media, [...select, '-show_entries', 'packet=pts_time,flags', '-of', 'compact'], (line) => {
     const packet = parseCompactLine(line, 'packet');
     if (!packet || (packet.flags ?? '').includes('D')) return;
     const t = parseSeconds(packet.pts_time);
@@ -85,7 +90,7 @@ export async function listFrameTimestamps(file: string, streamIndex: number, ffp
   // Some packets still carry no pts: decode and take each frame's best-effort timestamp, which is
   // what ffmpeg's `t` is when the detector selects frames.
   const fromFrames: number[] = [];
-  await ffprobeLines(ffprobePath, limits, [...select, '-show_entries', 'frame=best_effort_timestamp_time', '-of', 'compact', file], (line) => {
+  await ffprobeLines(ffprobePath, limits, media, [...select, '-show_entries', 'frame=best_effort_timestamp_time', '-of', 'compact'], (line) => {
     const frame = parseCompactLine(line, 'frame');
     if (!frame) return;
     const t = parseSeconds(frame.best_effort_timestamp_time);

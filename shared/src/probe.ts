@@ -1,4 +1,5 @@
-import { FfmpegMissingError, UnreadableVideoError } from './failures.js';
+import { FfmpegMissingError, StorageUnavailableError, UnreadableVideoError } from './failures.js';
+import { inputOptions, isUnreachable, mediaInput, redactInput, type MediaInput } from './media-input.js';
 import { limitStopReason, NO_MEDIA_LIMITS, spawnLimited, type MediaLimits } from './media-limits.js';
 import type { VideoInfo } from './video-record.js';
 
@@ -31,9 +32,9 @@ interface FfprobeData {
 }
 
 /** Runs ffprobe's JSON report (an argument array: the path never reaches a shell), under `limits`. */
-function ffprobe(file: string, ffprobePath: string, limits: MediaLimits): Promise<FfprobeData> {
+function ffprobe(media: MediaInput, ffprobePath: string, limits: MediaLimits): Promise<FfprobeData> {
   return new Promise((resolve, reject) => {
-    const child = spawnLimited(ffprobePath, ['-v', 'error', '-of', 'json', '-show_streams', '-show_format', file], limits, { cpu: false, wallClock: true }, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnLimited(ffprobePath, ['-v', 'error', ...inputOptions(media), '-of', 'json', '-show_streams', '-show_format', media.input], limits, { cpu: false, wallClock: true }, { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => out.push(d));
@@ -44,8 +45,10 @@ function ffprobe(file: string, ffprobePath: string, limits: MediaLimits): Promis
       if (stopped) return reject(new UnreadableVideoError(`ffprobe could not read it (${stopped})`));
       if (code !== 0) {
         // ffprobe's last stderr line names the problem ("<file>: Invalid data found when processing input").
-        const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
-        const detail = (lines.findLast((l) => l.startsWith(`${file}:`)) ?? lines.at(-1) ?? `exit ${code}`).replace(`${file}: `, '');
+        // A presigned URL is a credential: messages name the media by its label.
+        const lines = redactInput(stderr, media).split('\n').map((l) => l.trim()).filter(Boolean);
+        const detail = (lines.findLast((l) => l.startsWith(`${media.label}:`)) ?? lines.at(-1) ?? `exit ${code}`).replace(`${media.label}: `, '');
+        if (isUnreachable(media, detail)) return reject(new StorageUnavailableError('probing the upload', new Error(detail)));
         return reject(new UnreadableVideoError(`ffprobe could not read it (${detail})`));
       }
       try {
@@ -78,12 +81,12 @@ function rotationOf(stream: FfprobeStream): number {
 }
 
 /**
- * Probes a file and describes its first real video stream (cover art is not a video).
+ * Probes a file (a path, or a presigned URL read with range requests) and describes its first real video stream (cover art is not a video).
  * Throws UnreadableVideoError when ffprobe cannot read it or it has no decodable video stream,
  * FfmpegMissingError when there is no ffprobe to ask.
  */
-export async function probeVideo(file: string, ffprobePath = 'ffprobe', limits: MediaLimits = NO_MEDIA_LIMITS): Promise<ProbedVideo> {
-  const data = await ffprobe(file, ffprobePath, limits);
+export async function probeVideo(source: MediaInput | string, ffprobePath = 'ffprobe', limits: MediaLimits = NO_MEDIA_LIMITS): Promise<ProbedVideo> {
+  const data = await ffprobe(typeof source === 'string' ? mediaInput(source) : source, ffprobePath, limits);
   const stream = (data.streams ?? []).find(
     (s) => s.codec_type === 'video' && !s.disposition?.attached_pic && (s.width ?? 0) > 0 && (s.height ?? 0) > 0,
   );
@@ -111,7 +114,7 @@ export async function probeVideo(file: string, ffprobePath = 'ffprobe', limits: 
 }
 
 /** The codec of the file's first audio stream (`aac`, `opus` …), or null when it has none. */
-export async function probeAudioCodec(file: string, ffprobePath = 'ffprobe', limits: MediaLimits = NO_MEDIA_LIMITS): Promise<string | null> {
-  const data = await ffprobe(file, ffprobePath, limits);
+export async function probeAudioCodec(source: MediaInput | string, ffprobePath = 'ffprobe', limits: MediaLimits = NO_MEDIA_LIMITS): Promise<string | null> {
+  const data = await ffprobe(typeof source === 'string' ? mediaInput(source) : source, ffprobePath, limits);
   return (data.streams ?? []).find((s) => s.codec_type === 'audio')?.codec_name ?? null;
 }

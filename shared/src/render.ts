@@ -63,6 +63,9 @@ export function newRenderRecord(videoId: string, options: RenderOptions): Render
   };
 }
 
+/** Stored name of a render's MP4 (beside its video's upload). */
+export const renderFileName = (videoId: string, renderId: string) => `${videoId}.render-${renderId}.mp4`;
+
 export const renderPath = (videoId: string, renderId: string) => `/api/v1/videos/${videoId}/renders/${renderId}`;
 
 /** A render as clients see it (GET …/renders/{id}, and the data of `render.*` events). */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { FuzzSession } from '../helpers/contract-fuzz/fuzz-session.js';
 import { FuzzState } from '../helpers/contract-fuzz/fuzz-state.js';
@@ -44,7 +45,8 @@ describe('contract fuzzing from openapi.json', () => {
 
     dir = mkdtempSync(path.join(tmpdir(), 'vd-fuzz-'));
     const videoFile = path.join(dir, 'clip.mp4');
-    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=96x64:rate=5', '-t', '1', '-pix_fmt', 'yuv420p', videoFile]);
+    // Not execFileSync: a blocked event loop lets the server drop a keep-alive socket that fetch then reuses.
+    await promisify(execFile)('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=96x64:rate=5', '-t', '1', '-pix_fmt', 'yuv420p', videoFile]);
     const junkFile = path.join(dir, 'junk.mp4');
     writeFileSync(junkFile, randomBytes(2048));
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { JobName } from '@video-detect/shared';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PrivateRedis } from '../helpers/private-redis.js';
+import { mountTmpfs } from '../helpers/tmpfs.js';
 import { TestStack } from '../helpers/stack.js';
 import { mediaPath } from '../helpers/test-env.js';
 
@@ -94,13 +94,13 @@ describe('the processor killed (SIGKILL) in the merge', () => {
 });
 
 describe("disk full while a detector writes results (Redis's AOF on a full tmpfs)", () => {
-  const mountPoint = mkdtempSync(path.join(tmpdir(), 'vd-redis-full-'));
+  let tmpfs: ReturnType<typeof mountTmpfs> | undefined;
+  let mountPoint = '';
   let redis: PrivateRedis;
   let stack: TestStack;
   before(async () => {
-    assert.equal(process.getuid?.(), 0, 'this test mounts a tmpfs: run it as root (CI does)');
-    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mountPoint], { encoding: 'utf8' });
-    assert.equal(mounted.status, 0, `mount tmpfs: ${mounted.stderr}`);
+    tmpfs = mountTmpfs('8m', 'redis-full');
+    mountPoint = tmpfs.dir;
     redis = await PrivateRedis.start(mountPoint, 'everysec');
     stack = await TestStack.start({ REDIS_URL: redis.url, CHUNK_FRAMES: '24', CHUNK_BACKOFF_MS: '500', CHUNK_ATTEMPTS: '10', RATE_LIMIT_MAX: '100000', JOB_LOCK_MS: '8000', JOB_STALLED_INTERVAL_MS: '2000' });
     stack.spawnService('processor');
@@ -110,8 +110,7 @@ describe("disk full while a detector writes results (Redis's AOF on a full tmpfs
   after(async () => {
     await stack?.stop();
     await redis?.kill();
-    spawnSync('umount', [mountPoint]);
-    rmSync(mountPoint, { recursive: true, force: true });
+    tmpfs?.unmount();
   });
 
   it('the write fails with the reason, nothing half-stored, and the chunk is retried once there is room: completed, each frame once', async () => {

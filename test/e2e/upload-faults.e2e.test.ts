@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { INCOMING_DIR, serviceNodeArgs } from '@video-detect/shared';
 import { assertError, startTestApi, type TestApi } from '../helpers/api-client.js';
+import { freePort } from '../helpers/private-redis.js';
+import { mountTmpfs } from '../helpers/tmpfs.js';
 import { createTestEnv, mediaPath, repoRoot } from '../helpers/test-env.js';
 
 /** Every file under `dir` (relative paths), directories left out. */
@@ -19,19 +19,17 @@ function filesUnder(dir: string): string[] {
 }
 
 describe('disk full during an upload (a 1 MiB tmpfs as the storage dir)', () => {
-  const mountPoint = mkdtempSync(path.join(tmpdir(), 'vd-full-disk-'));
+  let tmpfs: ReturnType<typeof mountTmpfs> | undefined;
+  let mountPoint = '';
   let api: TestApi;
   before(async () => {
-    // Mounting needs root: CI runs as root. Anywhere else this fails here, loudly, never skipped.
-    assert.equal(process.getuid?.(), 0, 'this test mounts a tmpfs: run it as root (CI does)');
-    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint], { encoding: 'utf8' });
-    assert.equal(mounted.status, 0, `mount tmpfs: ${mounted.stderr}`);
+    tmpfs = mountTmpfs('1m', 'full-disk');
+    mountPoint = tmpfs.dir;
     api = await startTestApi({ VIDEO_STORAGE_DIR: mountPoint });
   });
   after(async () => {
     await api?.close().catch(() => undefined);
-    spawnSync('umount', [mountPoint]);
-    rmSync(mountPoint, { recursive: true, force: true });
+    tmpfs?.unmount();
   });
 
   it('answers 507 JSON and keeps nothing; once there is room again an upload is accepted', async () => {
@@ -49,16 +47,6 @@ describe('disk full during an upload (a 1 MiB tmpfs as the storage dir)', () => 
     assert.deepEqual(filesUnder(mountPoint), [`${(ok.body as { id: string }).id}.mov`]);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the API killed mid-upload', () => {
   const env = createTestEnv({ UPLOAD_IDLE_SECONDS: '1' });

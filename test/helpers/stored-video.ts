@@ -1,4 +1,4 @@
-import { copyFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ChunkLayout, DEFAULT_TRACKER_SETTINGS, NO_OPTIONS, probeVideo, VideoStatus, type FrameResult, type Track, type VideoRecord } from '@video-detect/shared';
@@ -29,8 +29,9 @@ export async function storeVideo(ctx: AppContext, spec: StoredVideoSpec): Promis
   let video: VideoRecord['video'] = { duration: 20, fps: 10, width: 1000, height: 500, frame_count: spec.frames.length, codec: 'h264', rotation: 0 };
   if (spec.media) {
     file = `${id}${path.extname(spec.media)}`;
-    copyFileSync(spec.media, ctx.uploads.pathOf(file));
-    const { streamIndex: _s, startTime: _t, ...probed } = await probeVideo(ctx.uploads.pathOf(file), ctx.config.media.ffprobePath);
+    await ctx.uploads.put(file, createReadStream(spec.media));
+    await ctx.uploads.promote(file);
+    const { streamIndex: _s, startTime: _t, ...probed } = await probeVideo(await ctx.uploads.source(file), ctx.config.media.ffprobePath);
     video = probed;
   }
   const now = new Date().toISOString();

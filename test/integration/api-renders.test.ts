@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AnalysisStatus, classColor, createLogger, DEFAULT_COUNTING, DEFAULT_TRACKER_SETTINGS, newAnalysisRecord, type FrameResult, type RenderResource } from '@video-detect/shared';
@@ -136,7 +137,9 @@ describe('renders: annotated MP4s on their own queue', () => {
 
   it('a render that fails ends failed with the reason and leaves no file behind', async () => {
     const video = await storeVideo(api.ctx, { ownerId: aliceId, frames, media: clip, chunkFrames: 16 });
-    writeFileSync(api.ctx.uploads.pathOf(video.file), Buffer.alloc(4096, 7));
+    // The stored upload replaced by garbage (through the storage, as an upload is written).
+    await api.ctx.uploads.put(video.file, Readable.from([Buffer.alloc(4096, 7)]));
+    await api.ctx.uploads.promote(video.file);
     const res = await post(video.id, {}).expect(202);
     const render = await renderEnd(video.id, res.body.id as string);
     assert.equal(render.status, 'failed');

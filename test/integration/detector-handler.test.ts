@@ -12,7 +12,7 @@ import {
   QueueName,
   queueOptions,
   redisKeys,
-  UploadStorage,
+  LocalUploadStorage,
   VideoStatus,
   VideoStore,
   type DetectJobData,
@@ -39,7 +39,7 @@ describe('detect job handler', () => {
     store = new VideoStore(redis, redisKeys(env.config.redis.prefix));
     queue = new Queue(QueueName.Detector, queueOptions(env.config, redis));
     client = await startTestClient();
-    const detect = createDetectHandler({ config: env.config, client, videos: store, uploads: new UploadStorage(env.storageDir) });
+    const detect = createDetectHandler({ config: env.config, client, videos: store, uploads: new LocalUploadStorage(env.storageDir) });
     runner = new JobRunner({ queue: QueueName.Detector, handlers: [detect], context: null, logger: createLogger('detector', 'silent'), videos: store });
   });
   after(async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AnalysisStore, ConfigError, createRedis, JobProducer, redisKeys, RenderStore, TrackStore, UploadStorage, VideoStore, WebhookStore, type Config, type Logger } from '@video-detect/shared';
+import { AnalysisStore, ConfigError, createRedis, JobProducer, redisKeys, RenderStore, TrackStore, createUploadStorage, VideoStore, WebhookStore, type Config, type Logger, type UploadStorage } from '@video-detect/shared';
 import { TokenService } from './auth/token-service.js';
 import { UserStore } from './auth/user-store.js';
 import { MediaUrls } from './media/media-urls.js';
@@ -39,7 +39,7 @@ export async function createContext(config: Config, logger: Logger): Promise<{ c
   const redis = createRedis(config.redis.url, 'request');
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
   const keys = redisKeys(config.redis.prefix);
-  const uploads = new UploadStorage(config.storage.dir);
+  const uploads = createUploadStorage(config);
   await uploads.ensure();
   const sweeper = sweepUnfinishedUploads(uploads, config.storage.uploadIdleSeconds, logger);
   // Requests answer 503 while Redis is away instead of waiting for it.

@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createJobWorker, createRedis, QueueName, UploadStorage, VideoStore, type Config, type Logger } from '@video-detect/shared';
+import { createJobWorker, createRedis, QueueName, createUploadStorage, VideoStore, type Config, type Logger } from '@video-detect/shared';
 import { InferenceClient } from './inference/inference-client.js';
 import { describeProvider } from './model/execution-provider.js';
 import { createDetectHandler } from './jobs/detect.handler.js';
@@ -59,7 +59,7 @@ export async function startDetector(config: Config, logger: Logger, hooks: { onF
 
   const connection: Redis = createRedis(config.redis.url, 'worker');
   const videos = VideoStore.open(config, connection);
-  const handler = createDetectHandler({ config, client, videos, uploads: new UploadStorage(config.storage.dir) });
+  const handler = createDetectHandler({ config, client, videos, uploads: createUploadStorage(config) });
   const worker = createJobWorker({ queue: QueueName.Detector, handlers: [handler], context: null, config, connection, logger, videos, concurrency: config.detector.concurrency });
 
   let closing: Promise<void> | null = null;

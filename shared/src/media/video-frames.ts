@@ -1,11 +1,13 @@
 import type { SourceFrameRange } from '../frame-range.js';
 import { yuvFrameBytes, type YuvImage } from '../annotate/yuv-image.js';
+import { inputOptions, type MediaInput } from '../media-input.js';
 import type { MediaLimits } from '../media-limits.js';
 import { FfmpegProcess, ffmpegSeconds, fixedSizeFrames } from './ffmpeg-process.js';
 
 export interface DecodeRequest {
   ffmpegPath: string;
-  file: string;
+  /** The stored upload as ffmpeg reads it (a path, or a presigned URL). */
+  file: MediaInput;
   /** Absolute index of the video stream. */
   streamIndex: number;
   /** Displayed (after rotation) frame size, pixels: what ffmpeg outputs. */
@@ -32,8 +34,9 @@ export async function* decodeYuvFrames(req: DecodeRequest, signal?: AbortSignal)
   const ffmpeg = new FfmpegProcess(req.ffmpegPath, [
     ...seek,
     '-copyts',
+    ...inputOptions(req.file),
     '-i',
-    req.file,
+    req.file.input,
     '-map',
     `0:${req.streamIndex}`,
     '-vf',

@@ -84,7 +84,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -169,7 +169,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -263,7 +263,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -346,7 +346,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -433,7 +433,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -531,7 +531,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -619,7 +619,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -725,7 +725,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -824,7 +824,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -901,7 +901,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -990,7 +990,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1098,7 +1098,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1189,7 +1189,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1307,7 +1307,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1424,7 +1424,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1532,7 +1532,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1654,7 +1654,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1800,7 +1800,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1908,7 +1908,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2009,7 +2009,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2099,7 +2099,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2207,7 +2207,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2298,7 +2298,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2432,7 +2432,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2550,7 +2550,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2657,7 +2657,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2766,7 +2766,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2879,7 +2879,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2981,7 +2981,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3062,7 +3062,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3159,7 +3159,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3249,7 +3249,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3329,7 +3329,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3426,7 +3426,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3523,7 +3523,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3639,7 +3639,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3755,7 +3755,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3807,7 +3807,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A dependency (Redis) is unreachable. */
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
                 503: {
                     headers: {
                         [name: string]: unknown;

@@ -7,6 +7,7 @@ import { classColor, cssColor } from '../overlay/colors';
 import type { Point, Shapes } from '../overlay/draw-overlay';
 import { followEvents } from '../live/event-stream';
 import { Notice } from '../ui/notice';
+import { OutputsPanel } from '../outputs/outputs-panel';
 import { DetectionsCache } from './detections-cache';
 import { VideoStage } from './video-stage';
 
@@ -206,6 +207,7 @@ export function PlayerPage({ videoId }: { videoId: string }) {
             analysis={analysis}
             setAnalysis={setAnalysis}
           />
+          <OutputsPanel video={video} classes={labels.some((l) => hidden.has(l)) ? labels.filter((l) => !hidden.has(l)) : null} minScore={minScore} analysisId={analysis?.status === 'completed' ? analysis.id : null} />
           <section class="card">
             <h3>Tracks ({tracks.length})</h3>
             <ul class="tracks">

@@ -45,7 +45,7 @@ export class FrameSnapshots {
     const video = record.video;
     const { streamIndex, startTime, pts } = await this.frameIndex(record);
     if (!video || req.index >= pts.length) throw new HttpError(404, 'frame_not_found', `The video has ${pts.length} frames (indices 0..${pts.length - 1}).`);
-    const file = await this.ctx.uploads.readablePathOf(record.file);
+    const file = await this.ctx.uploads.source(record.file);
     const range = sourceFrameRange(pts, req.index, req.index + 1);
     let image = null;
     for await (const frame of decodeYuvFrames({ ffmpegPath: this.ctx.config.media.ffmpegPath, file, streamIndex, width: video.width, height: video.height, range, limits: this.ctx.config.media.limits })) {
@@ -87,7 +87,7 @@ export class FrameSnapshots {
   }
 
   private async readFrameIndex(fileName: string): Promise<FrameIndex> {
-    const file = await this.ctx.uploads.readablePathOf(fileName);
+    const file = await this.ctx.uploads.source(fileName);
     const { ffprobePath, limits } = this.ctx.config.media;
     const { streamIndex, startTime } = await probeVideo(file, ffprobePath, limits);
     return { streamIndex, startTime, pts: await listFrameTimestamps(file, streamIndex, ffprobePath, limits) };

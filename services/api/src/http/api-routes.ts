@@ -279,7 +279,7 @@ export class ApiRoutes {
       errors[413] ??= 'The request body is too large.';
     }
     errors[429] ??= 'Too many requests.';
-    errors[503] ??= 'A dependency (Redis) is unreachable.';
+    errors[503] ??= 'A dependency (Redis, or the object store with STORAGE=s3) is unreachable.';
     for (const [status, description] of Object.entries(errors)) responses[status] = { description, content: { 'application/json': { schema: errorBodySchema } } };
     const headers = spec.headers && extraHeaders ? spec.headers.extend(extraHeaders.shape) : (spec.headers ?? extraHeaders);
     // Media routes also take a signed URL (`require-media-auth.ts`): its query is documented with them.

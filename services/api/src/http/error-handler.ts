@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { MulterError } from 'multer';
 import type { Redis } from 'ioredis';
-import { isRedisDown, type Logger } from '@video-detect/shared';
+import { isRedisDown, StorageUnavailableError, type Logger } from '@video-detect/shared';
 import { HttpError } from './http-error.js';
 
 export interface ErrorBody {
@@ -28,6 +28,8 @@ export function errorHandler(logger: Logger, redis: Redis): ErrorRequestHandler 
       ({ status, code, message } = err);
     } else if (err instanceof MulterError) {
       [status, code, message] = multerStatus[err.code] ?? [400, 'bad_upload', err.message];
+    } else if (err instanceof StorageUnavailableError) {
+      [status, code, message] = [503, 'dependency_unavailable', 'A dependency (object storage) is unreachable; try again shortly.'];
     } else if ((err as NodeJS.ErrnoException | null)?.code === 'ENOSPC') {
       // The upload's partial file is removed by multer (or removeOnError) before this answers.
       [status, code, message] = [507, 'insufficient_storage', 'The server has no room to store the upload; nothing was kept. Try again later.'];

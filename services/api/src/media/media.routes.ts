@@ -1,10 +1,10 @@
 import type { AppContext } from '../context.js';
 import type { ApiRoutes } from '../http/api-routes.js';
 import { z } from '../http/zod.js';
-import { sendStoredFile } from './send-stored-file.js';
 import { VideoService } from '../videos/video-service.js';
 import { videoIdParamsSchema } from '../videos/video-schemas.js';
 import { mediaResourcePattern } from './media-urls.js';
+import { sendStoredFile } from './send-stored-file.js';
 import { contentTypeOf, storedVideoContentTypes } from './video-content-type.js';
 
 const notFound = 'Unknown video, or not yours.';

@@ -1,4 +1,4 @@
-import { AnalysisStatus, JobName, newRenderRecord, RenderStatus, renderOptionsSchema, renderResourceSchema, toRenderResource, UploadStorage } from '@video-detect/shared';
+import { AnalysisStatus, JobName, newRenderRecord, RenderStatus, renderOptionsSchema, renderResourceSchema, toRenderResource, renderFileName } from '@video-detect/shared';
 import type { AppContext } from '../context.js';
 import { completedOr409 } from '../exports/export.routes.js';
 import { HttpError, notFound } from '../http/http-error.js';
@@ -102,7 +102,7 @@ export function registerRenderRoutes(routes: ApiRoutes, ctx: AppContext): void {
       const render = await ctx.renders.get(video.id, params.render_id);
       if (!render) throw notFound('render');
       if (render.status !== RenderStatus.Completed) throw new HttpError(409, 'render_not_completed', `The render is ${render.status}.`);
-      await sendStoredFile(ctx, req, res, UploadStorage.renderFileName(video.id, render.id), 'video/mp4', 'The rendered file is gone.');
+      await sendStoredFile(ctx, req, res, renderFileName(video.id, render.id), 'video/mp4', 'The rendered file is gone.');
     },
   });
 }

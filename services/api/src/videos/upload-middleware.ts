@@ -1,25 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import multer from 'multer';
-import { UploadStorage } from '@video-detect/shared';
+import { LocalUploadStorage, storedFileName } from '@video-detect/shared';
 import type { AppContext } from '../context.js';
+import { StorageUploadEngine } from './storage-upload-engine.js';
 
 /** The multipart field that carries the video file. */
 export const UPLOAD_FIELD = 'video';
 
 /**
- * multer streams the UPLOAD_FIELD field straight to disk under a fresh UUID (never into memory), with
- * the configured size limit. Any error after that removes the file before the error is answered,
+ * multer streams the UPLOAD_FIELD field straight to disk (or, STORAGE=s3, into the bucket) under a
+ * fresh UUID (never whole into memory), with the configured size limit. Any error after that removes the file before the error is answered,
  * so a rejected upload leaves nothing behind (multer itself removes partial files on a limit or
  * abort); a client that goes away mid-request gets the same clean-up.
  */
 export function uploadMiddleware(ctx: AppContext): { receive: RequestHandler[]; removeOnError: ErrorRequestHandler } {
+  const { uploads } = ctx;
   const upload = multer({
-    storage: multer.diskStorage({
-      // Received into .incoming/ and moved among the videos once accepted (UploadStorage.promote).
-      destination: ctx.uploads.incomingDir,
-      filename: (_req, file, cb) => cb(null, UploadStorage.fileName(randomUUID(), file.originalname)),
-    }),
+    storage:
+      uploads instanceof LocalUploadStorage
+        ? multer.diskStorage({
+            // Received into .incoming/ and moved among the videos once accepted (UploadStorage.promote).
+            destination: uploads.incomingDir,
+            filename: (_req, file, cb) => cb(null, storedFileName(randomUUID(), file.originalname)),
+          })
+        : new StorageUploadEngine(uploads),
     limits: { fileSize: ctx.config.api.maxUploadBytes, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 },
   });
   const removeOnAbort: RequestHandler = (req, res, next) => {

@@ -9,7 +9,7 @@ import {
   queuedVideoRecord,
   toVideoResource,
   UnreadableVideoError,
-  UploadStorage,
+  renderFileName,
   VideoStatus,
   type FrameResult,
   type AnalysisSettings,
@@ -85,7 +85,7 @@ export class VideoService {
     const id = path.parse(file.filename).name;
     let probed;
     try {
-      probed = await probeVideo(this.ctx.uploads.incomingPathOf(file.filename), this.ctx.config.media.ffprobePath, this.ctx.config.media.limits);
+      probed = await probeVideo(await this.ctx.uploads.source(file.filename, 'incoming'), this.ctx.config.media.ffprobePath, this.ctx.config.media.limits);
     } catch (err) {
       if (err instanceof UnreadableVideoError) throw new HttpError(415, 'unsupported_media', `Not a decodable video: ${err.detail}.`);
       throw err;
@@ -190,7 +190,7 @@ export class VideoService {
     for (const render of renders) await this.ctx.jobs.remove(JobName.Render, { renderId: render.id });
     await this.ctx.videos.delete({ ...record, chunks_total: chunks });
     await this.ctx.uploads.remove(record.file);
-    for (const render of renders) await this.ctx.uploads.remove(UploadStorage.renderFileName(record.id, render.id));
+    for (const render of renders) await this.ctx.uploads.remove(renderFileName(record.id, render.id));
   }
 
   /** Ends the video as cancelled and removes its waiting jobs; a running chunk sees the status between frames and stops, writing nothing. */

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import {
   defineJobHandler,
+  isUnreachable,
   JobName,
+  StorageUnavailableError,
   VideoStatus,
   type Config,
   type JobHandler,
@@ -43,10 +45,11 @@ export function createDetectHandler(deps: DetectHandlerDeps): JobHandler<typeof 
 
     const classIds = data.options.classes ? data.options.classes.flatMap((c) => (labelIds.has(c) ? [labelIds.get(c)!] : [])) : null;
     const started = performance.now();
+    const source = await uploads.source(data.file);
     const outcome = await detectFrames(client, {
       ffmpegPath: config.media.ffmpegPath,
       limits: config.media.limits,
-      file: await uploads.readablePathOf(data.file),
+      file: source,
       streamIndex: data.streamIndex,
       width: data.width,
       height: data.height,
@@ -62,7 +65,9 @@ export function createDetectHandler(deps: DetectHandlerDeps): JobHandler<typeof 
       },
       onProgress: (done) => videos.setChunkProgress(data.videoId, data.chunkIndex, done),
     }).catch((err: unknown) => {
-      throw err instanceof FrameDecodeError ? err.toJobFailure(config.media.ffmpegPath) : err;
+      if (!(err instanceof FrameDecodeError)) throw err;
+      // ffmpeg cut off from the object store (STORAGE=s3) is the store's failure, not the video's: retried as such.
+      throw isUnreachable(source, err.message) ? new StorageUnavailableError('reading the chunk', err) : err.toJobFailure(config.media.ffmpegPath);
     });
     if (outcome.stopped) {
       log.info('video deleted or cancelled while its chunk ran; stopped');

@@ -1,5 +1,6 @@
 import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { inputOptions, mediaInput, redactInput, type MediaInput } from '@video-detect/shared';
 import type { PixelFormat } from '../preprocess/letterbox.js';
 import { FrameDecodeError } from './frame-decode-error.js';
 import { GENPTS, limitStopReason, NO_MEDIA_LIMITS, spawnLimited, type MediaLimits } from '@video-detect/shared';
@@ -20,7 +21,8 @@ export interface FrameDecodeRequest {
   ffmpegPath: string;
   /** Memory and CPU limits on ffmpeg (no wall clock: inference paces it). @defaultValue none */
   limits?: MediaLimits;
-  file: string;
+  /** A path, or a presigned URL (read with range requests: only the chunk's bytes and the index). */
+  file: MediaInput | string;
   /** Absolute stream index of the video; null = ffmpeg's first video stream. */
   streamIndex: number | null;
   /** Displayed (after rotation) frame size: what ffmpeg outputs, pixels. */
@@ -56,6 +58,7 @@ function seconds(t: number): string {
 /** The ffmpeg command line (an argument array: nothing reaches a shell). */
 export function buildFfmpegArgs(req: FrameDecodeRequest): string[] {
   const { range } = req;
+  const media = typeof req.file === 'string' ? mediaInput(req.file) : req.file;
   const filters: string[] = [];
   if (range && range.selectFrom !== null) filters.push(`select='gte(t,${seconds(range.selectFrom)})'`);
   // The end by trim, not select: trim drops the same frames (pts >= end) but then ends the stream,
@@ -76,11 +79,12 @@ export function buildFfmpegArgs(req: FrameDecodeRequest): string[] {
     '-loglevel',
     'error',
     ...seek,
+    ...inputOptions(media),
     // Keep the stream's own timestamps so `t` in select is the pts ffprobe reports (listed with the same GENPTS).
     '-copyts',
     ...GENPTS,
     '-i',
-    req.file,
+    media.input,
     '-map',
     req.streamIndex === null ? '0:v:0' : `0:${req.streamIndex}`,
     '-vf',
@@ -117,8 +121,11 @@ export class FrameDecoder {
   /** Frames read from ffmpeg so far (wanted or not). */
   framesRead = 0;
   private child: ChildProcessByStdio<null, Readable, Readable> | null = null;
+  private readonly media: MediaInput;
 
-  constructor(private readonly req: FrameDecodeRequest) {}
+  constructor(private readonly req: FrameDecodeRequest) {
+    this.media = typeof req.file === 'string' ? mediaInput(req.file) : req.file;
+  }
 
   /** The frames, in order; only those whose ordinal `wanted` accepts are copied out and yielded. */
   async *frames(options: FrameReadOptions = {}): AsyncGenerator<DecodedFrame> {
@@ -126,7 +133,9 @@ export class FrameDecoder {
     const { req } = this;
     const frameBytes = req.width * req.height * 3;
     const expected = req.range ? req.range.endFrame - req.range.startFrame : null;
-    const where = req.range ? `frames [${req.range.startFrame}, ${req.range.endFrame}) of ${req.file}` : req.file;
+    // Messages name the media by its label: a presigned URL never reaches a log or a stored error.
+    const { media } = this;
+    const where = req.range ? `frames [${req.range.startFrame}, ${req.range.endFrame}) of ${media.label}` : media.label;
     /** Source index of the frame being read (ordinal 0 is the range's first frame). */
     const sourceIndex = (ordinal: number) => (req.range ? req.range.startFrame + ordinal : null);
 
@@ -135,6 +144,7 @@ export class FrameDecoder {
     this.child = child;
     const stderr = new StderrTail();
     child.stderr.on('data', (c: Buffer) => stderr.push(c));
+    const ffmpegWords = () => redactInput(stderr.lines(), media);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error: Error | null }>((resolve) => {
       child.once('error', (error) => resolve({ code: null, signal: null, error }));
       child.once('close', (code, sig) => resolve({ code, signal: sig, error: null }));
@@ -178,13 +188,13 @@ export class FrameDecoder {
       }
       if (result.code !== 0) {
         const stopped = limitStopReason(result.signal, limits, 'ffmpeg');
-        throw new FrameDecodeError('FFMPEG_FAILED', `ffmpeg failed (${result.signal ?? `exit ${result.code}`}) decoding ${where}: ${stopped ?? (stderr.lines() || 'no message')}`, sourceIndex(ordinal));
+        throw new FrameDecodeError('FFMPEG_FAILED', `ffmpeg failed (${result.signal ?? `exit ${result.code}`}) decoding ${where}: ${stopped ?? (ffmpegWords() || 'no message')}`, sourceIndex(ordinal));
       }
       if (filled !== 0) throw new FrameDecodeError('TRUNCATED_FRAME', `ffmpeg's output for ${where} ended inside a frame`, sourceIndex(ordinal));
       if (expected !== null && ordinal !== expected) {
         throw new FrameDecodeError(
           'FRAME_COUNT_MISMATCH',
-          `ffmpeg returned ${ordinal} of the ${expected} ${where} (corrupt or missing segment?)${stderr.lines() ? `: ${stderr.lines()}` : ''}`,
+          `ffmpeg returned ${ordinal} of the ${expected} ${where} (corrupt or missing segment?)${ffmpegWords() ? `: ${ffmpegWords()}` : ''}`,
           sourceIndex(ordinal),
         );
       }

@@ -1,4 +1,4 @@
-import type { FrameResult, MediaLimits } from '@video-detect/shared';
+import type { FrameResult, MediaInput, MediaLimits } from '@video-detect/shared';
 import type { PostprocessOptions } from '../inference/detection-engine.js';
 import type { InferenceClient } from '../inference/inference-client.js';
 import { FrameDecoder, type FrameRange } from '../media/frame-decoder.js';
@@ -8,7 +8,7 @@ export interface DetectFramesRequest {
   ffmpegPath: string;
   /** Limits on the ffmpeg process (config.media.limits). @defaultValue none */
   limits?: MediaLimits;
-  file: string;
+  file: MediaInput | string;
   streamIndex: number | null;
   /** Displayed (after rotation) frame size, pixels. */
   width: number;

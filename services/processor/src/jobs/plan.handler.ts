@@ -19,10 +19,10 @@ export const planHandler = defineJobHandler(JobName.Plan, async ({ data: { video
     return nothing;
   }
 
-  const file = ctx.uploads.pathOf(record.file);
+  const source = await ctx.uploads.source(record.file);
   const { ffprobePath, limits } = ctx.config.media;
-  const probed = await probeVideo(file, ffprobePath, limits);
-  const pts = await listFrameTimestamps(file, probed.streamIndex, ffprobePath, limits);
+  const probed = await probeVideo(source, ffprobePath, limits);
+  const pts = await listFrameTimestamps(source, probed.streamIndex, ffprobePath, limits);
   if (pts.length === 0) throw new UnreadableVideoError('the video stream has no frames');
 
   const analysed = sampleFrames(pts, record.options.sample_fps);

@@ -9,7 +9,7 @@ import {
   probeVideo,
   RenderStatus,
   UnreadableVideoError,
-  UploadStorage,
+  renderFileName,
   VideoStatus,
   type RenderRecord,
   type VideoRecord,
@@ -36,12 +36,12 @@ export const renderHandler = defineJobHandler(
     const analysis = render.options.analysis_id ? await ctx.analyses.get(videoId, render.options.analysis_id) : null;
     if (render.options.analysis_id && analysis?.status !== AnalysisStatus.Completed) throw new UnreadableVideoError(`analysis ${render.options.analysis_id} is not completed`);
 
-    const source = await ctx.uploads.readablePathOf(video.file);
+    const source = await ctx.uploads.source(video.file);
     const { ffmpegPath, ffprobePath, limits } = ctx.config.media;
     const probed = await probeVideo(source, ffprobePath, limits);
     const framesTotal = (await listFrameTimestamps(source, probed.streamIndex, ffprobePath, limits)).length;
     const audioCodec = await probeAudioCodec(source, ffprobePath, limits);
-    const fileName = UploadStorage.renderFileName(videoId, renderId);
+    const fileName = renderFileName(videoId, renderId);
     let record: RenderRecord = { ...render, status: RenderStatus.Processing, progress: { frames_done: 0, frames_total: framesTotal }, error: null };
     if (!(await ctx.renders.replace(record, ownerOf(video)))) return { frames: 0, bytes: 0 };
 
@@ -86,7 +86,7 @@ export const renderHandler = defineJobHandler(
     return { frames, bytes };
   },
   async ({ videoId, renderId }, error, ctx) => {
-    await ctx.uploads.discardScratch(UploadStorage.renderFileName(videoId, renderId));
+    await ctx.uploads.discardScratch(renderFileName(videoId, renderId));
     const [video, render] = await Promise.all([ctx.videos.get(videoId), ctx.renders.get(videoId, renderId)]);
     if (video && render) await ctx.renders.replace({ ...render, status: RenderStatus.Failed, completed_at: new Date().toISOString(), error }, ownerOf(video));
   },

@@ -2,9 +2,11 @@ import {
   decodeYuvFrames,
   FfmpegProcess,
   FrameAnnotator,
+  inputOptions,
   type AnalysisRecord,
   type DetectedObject,
   type FrameResult,
+  type MediaInput,
   type MediaLimits,
   type Logger,
   type RenderOptions,
@@ -15,7 +17,7 @@ export interface RenderInput {
   ffmpegPath: string;
   limits?: MediaLimits;
   /** The stored upload (decoded for the pictures, and the source of the audio). */
-  source: string;
+  source: MediaInput;
   streamIndex: number;
   /** Displayed frame size and rate of the source: the output's. */
   width: number;
@@ -37,7 +39,7 @@ export function encoderArgs(input: Pick<RenderInput, 'width' | 'height' | 'fps' 
   const audio = input.audioCodec === null ? [] : ['-map', '1:a:0', ...(['aac', 'mp3'].includes(input.audioCodec) ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', '160k'])];
   return [
     '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${input.width}x${input.height}`, '-framerate', String(input.fps), '-i', 'pipe:0',
-    ...(input.audioCodec === null ? [] : ['-i', input.source]),
+    ...(input.audioCodec === null ? [] : [...inputOptions(input.source), '-i', input.source.input]),
     '-map', '0:v:0', ...audio,
     '-c:v', 'libx264', '-preset', input.encoder.preset, '-crf', String(input.encoder.crf), '-pix_fmt', 'yuv420p',
     // moov first: a browser can start playing and seeking before the whole file has arrived.
