@@ -3,11 +3,8 @@
  * same machine. Prints one JSON line per figure (median, min, max of --runs runs); notes on stderr.
  *
  *   npm run bench -- [--video FILE] [--model FILE.onnx] [--runs 3] [--chunk-sizes 32,128,512]
- *                    [--only baseline,inference,pipeline,sweep,rss,tracking,reanalysis,reads,uploads,objectstore] [--minutes 10,60]
- *                    [--read-connections 10,50,100,200] [--read-seconds 10] [--worker-nice 10] [--uploads 50]
-  }
-
- *                    [--only baseline,inference,pipeline,sweep,rss,tracking,reanalysis,fairness] [--minutes 10,60]
+ *                    [--only baseline,inference,pipeline,sweep,rss,tracking,reanalysis,reads,uploads,objectstore,renders,exports,fairness] [--minutes 10,60]
+ *                    [--read-connections 10,50,100,200] [--read-seconds 10] [--worker-nice 10] [--uploads 50] [--export-minutes 60]
  *                    [--fair-minutes 20] [--prometheus-targets FILE]
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -19,7 +16,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { AnalysisStore, createRedis, JobProducer, loadConfig, redisKeys, serviceNodeFlags, VideoStore } from '@video-detect/shared';
+import { AnalysisStore, createRedis, JobProducer, loadConfig, redisKeys, serviceNodeFlags, VideoStatus, VideoStore } from '@video-detect/shared';
 import { detectFile, InferenceClient } from '@video-detect/detector';
 import { readLoad, uploadBurst } from './bench/api-load.js';
 import { benchFairness } from './bench/fairness.js';
@@ -27,6 +24,7 @@ import { emit, figure, note, type Figure } from './bench/figures.js';
 import { makeLongVideo, measureObjectStoreReads } from './bench/object-store-reads.js';
 import { ServiceStack } from './bench/service-stack.js';
 import { syntheticCrossings } from './bench/synthetic-video.js';
+import { drawboxFilterSpeed, exportSpeed, probeSource, reencodeSpeed, renderEncoder, renderSpeed, type Speed } from './bench/outputs.js';
 import { peakRssMb, storeSyntheticVideo, timeAnalysis, timeTrackingJob, trackAndCountMs } from './bench/tracking.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,7 +35,8 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: process.env.MODEL_PATH ?? path.join(shared, 'models/yolox_nano.onnx') },
     runs: { type: 'string', default: '3' },
     'chunk-sizes': { type: 'string', default: '32,128,512' },
-    only: { type: 'string', default: 'baseline,inference,pipeline,sweep,rss,tracking,reanalysis,reads,uploads,objectstore,fairness' },
+    'export-minutes': { type: 'string', default: '60' },
+    only: { type: 'string', default: 'baseline,inference,pipeline,sweep,rss,tracking,reanalysis,reads,uploads,objectstore,renders,exports,fairness' },
     minutes: { type: 'string', default: '10,60' },
     'read-connections': { type: 'string', default: '10,50,100,200' },
     'read-seconds': { type: 'string', default: '10' },
@@ -316,6 +315,61 @@ async function main(): Promise<void> {
       }
     } finally {
       await jobs.close();
+      redis.disconnect();
+    }
+  }
+
+  if (sections.has('renders')) {
+    // Render speed of the video next to the floor: ffmpeg alone re-encoding it with the same x264
+    // settings. Runs alternate, so both see the same machine load; CPU per frame (this process and
+    // its ffmpeg children) is the steadier figure on a shared machine.
+    const source = await probeSource(video);
+    const encoder = renderEncoder();
+    const out = (name: string) => path.join(storage, name);
+    const renders: Speed[] = [];
+    const floors: Speed[] = [];
+    for (let i = 0; i < runs; i++) {
+      floors.push(await reencodeSpeed(source, out('plain.mp4'), encoder));
+      renders.push(await renderSpeed(source, out('render.mp4'), encoder));
+      note(`render run ${i + 1}/${runs}: ${renders.at(-1)!.fps.toFixed(1)} fps, floor ${floors.at(-1)!.fps.toFixed(1)} fps`);
+    }
+    const setup = { ...context, frames: source.frames, size: `${source.width}x${source.height}`, preset: encoder.preset, crf: encoder.crf, boxes_per_frame: 6 };
+    emit('render_fps', figure(renders.map((s) => s.fps), 1), setup);
+    emit('reencode_floor_fps', figure(floors.map((s) => s.fps), 1), setup);
+    emit('render_vs_floor', figure(renders.map((s, i) => s.fps / floors[i]!.fps), 2), { ...setup, target: '>= 0.7' });
+    emit('render_cpu_ms_per_frame', figure(renders.map((s) => s.cpuMsPerFrame), 2), setup);
+    emit('reencode_cpu_ms_per_frame', figure(floors.map((s) => s.cpuMsPerFrame), 2), setup);
+    emit('render_vs_floor_cpu', figure(renders.map((s, i) => floors[i]!.cpuMsPerFrame / s.cpuMsPerFrame), 2), { ...setup, target: '>= 0.7' });
+    const drawboxFrames = 150;
+    const drawbox = await drawboxFilterSpeed(source, drawboxFrames, out('drawbox.mp4'), encoder, storage);
+    emit('drawbox_filter_fps', figure([drawbox.fps], 1), { ...setup, frames: drawboxFrames, note: "ffmpeg drawbox, one filter per box with enable='eq(n,N)', boxes only" });
+  }
+
+  if (sections.has('exports')) {
+    // A synthetic video's stored detections (about six boxes a frame, 30 fps) exported through the
+    // API process in each format; its resident memory is sampled: it must not grow with the video.
+    const benchConfig = loadConfig({ ...process.env, REDIS_PREFIX: prefix, MODEL_PATH: model });
+    const redis = createRedis(config.redis.url, 'request');
+    const videos = VideoStore.open(benchConfig, redis);
+    const pid = stack.pidOf('api');
+    try {
+      for (const minutes of args['export-minutes'].split(',').map(Number)) {
+        note(`writing a synthetic ${minutes}-minute 30 fps video to Redis`);
+        const stored = await storeSyntheticVideo(videos, randomUUID(), minutes * 60, 30, benchConfig.jobs.chunkFrames);
+        await videos.update(stored.id, { owner_id: stack.userId });
+        await videos.finish(stored.id, { status: VideoStatus.Completed, summary: stored.merger.summary });
+        const frames = stored.layout.framesTotal;
+        const rssBefore = rssMb(pid);
+        for (const format of ['jsonl', 'csv', 'mot', 'coco']) {
+          const results: Array<{ speed: Speed; bytes: number }> = [];
+          const peak = await peakRssMb(pid, async () => {
+            for (let i = 0; i < runs; i++) results.push(await exportSpeed(stack.baseUrl, stack.authorization, stored.id, format, frames));
+          });
+          emit('export_fps', figure(results.map((r) => r.speed.fps), 0), { minutes, frames, format, mb: +(results[0]!.bytes / 1e6).toFixed(1), api_peak_rss_mb: +peak.peakMb.toFixed(1), api_rss_before_mb: +rssBefore.toFixed(1) });
+        }
+        await videos.delete((await videos.get(stored.id))!);
+      }
+    } finally {
       redis.disconnect();
     }
   }

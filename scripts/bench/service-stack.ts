@@ -20,6 +20,8 @@ export interface VideoStatusBody {
 export class ServiceStack {
   private readonly children: Array<{ name: ServiceName; child: ChildProcess }> = [];
   private token = '';
+  /** The logged-in user's id. */
+  userId = '';
 
   constructor(
     private readonly repoRoot: string,
@@ -72,6 +74,7 @@ export class ServiceStack {
     return this.children.flatMap((c) => (c.name === name && c.child.pid ? [c.child.pid] : []));
   }
 
+
   private async call<T>(method: string, url: string, body?: unknown, expect = 200, token = this.token): Promise<T> {
     const res = await fetch(`${this.baseUrl}${url}`, {
       method,
@@ -98,7 +101,7 @@ export class ServiceStack {
   /** Registers and logs in `username`; later calls act as that user unless given another's token. Returns the token. */
   async login(username = `bench-${process.pid}`): Promise<string> {
     const credentials = { username, password: 'benchmark-password' };
-    await this.call('POST', '/api/v1/auth/register', credentials, 201);
+    this.userId = (await this.call<{ id: string }>('POST', '/api/v1/auth/register', credentials, 201)).id;
     this.token = (await this.call<{ access_token: string }>('POST', '/api/v1/auth/token', credentials)).access_token;
     return this.token;
   }

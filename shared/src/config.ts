@@ -130,6 +130,12 @@ export const envSchema = z.object({
   EVENT_STREAM_POLL_MS: int(50, 10000).default(500),
   EVENT_STREAM_HEARTBEAT_MS: int(1000, 300000).default(15000),
   IDEMPOTENCY_TTL_SECONDS: int(60).default(86400),
+
+  // Annotated videos (docs/outputs.md).
+  RENDER_CONCURRENCY: int(1, 64).default(1),
+  RENDER_ATTEMPTS: int(1, 10).default(2),
+  RENDER_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default('veryfast'),
+  RENDER_CRF: int(0, 51).default(23),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -234,6 +240,8 @@ export interface Config {
     /** Tries per webhook delivery, and the first retry delay (doubling each time). */
     webhookAttempts: number;
     webhookBackoffMs: number;
+    /** Tries per render job. */
+    renderAttempts: number;
   };
   shutdownTimeoutMs: number;
   /** Per-user limits; 0 = none. Over one, an upload or retry answers 429 / 413 and stores nothing. */
@@ -271,6 +279,13 @@ export interface Config {
     heartbeatMs: number;
   };
   idempotency: { ttlSeconds: number };
+  renders: {
+    /** Render jobs at once per processor (each is an ffmpeg decode and an x264 encode). */
+    concurrency: number;
+    /** libx264 preset and CRF of rendered videos. */
+    preset: Env['RENDER_PRESET'];
+    crf: number;
+  };
 }
 
 /** Parses the environment once, listing every bad variable in one error. */
@@ -347,6 +362,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       eventsMaxLen: e.EVENTS_MAX_LEN,
       webhookAttempts: e.WEBHOOK_ATTEMPTS,
       webhookBackoffMs: e.WEBHOOK_BACKOFF_MS,
+      renderAttempts: e.RENDER_ATTEMPTS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     limits: { activeVideos: e.USER_MAX_ACTIVE_VIDEOS, storedBytes: e.USER_MAX_STORED_BYTES },
@@ -361,6 +377,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     events: { historyMaxLen: e.EVENT_HISTORY_MAX_LEN, pollMs: e.EVENT_STREAM_POLL_MS, heartbeatMs: e.EVENT_STREAM_HEARTBEAT_MS },
     idempotency: { ttlSeconds: e.IDEMPOTENCY_TTL_SECONDS },
+    renders: { concurrency: e.RENDER_CONCURRENCY, preset: e.RENDER_PRESET, crf: e.RENDER_CRF },
   };
 }
 

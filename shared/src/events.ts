@@ -14,6 +14,8 @@ export const eventTypes = {
   'video.completed': { webhook: true, endsVideoStream: true, description: 'Every frame analysed; `data` is the video resource, summary included.' },
   'video.failed': { webhook: true, endsVideoStream: true, description: 'Processing failed for good; `data` is the video resource, `error` included.' },
   'video.cancelled': { webhook: true, endsVideoStream: true, description: 'Cancelled (or deleted) before it ended; `data` is the video resource.' },
+  'render.completed': { webhook: true, endsVideoStream: false, description: 'An annotated video is ready; `data` is the render (`links.file` is the MP4).' },
+  'render.failed': { webhook: true, endsVideoStream: false, description: 'A render failed for good; `data` is the render, `error` included.' },
 } as const satisfies Record<string, { webhook: boolean; endsVideoStream: boolean; description: string }>;
 
 type EventTypes = typeof eventTypes;

@@ -36,6 +36,8 @@ export const FailureCode = {
   TrackFailed: 'tracking_failed',
   /** An analysis (lines, zones) failed for good; its video stays completed. */
   AnalysisFailed: 'analysis_failed',
+  /** A render job failed for good (its render, not the video, is failed with it). */
+  RenderFailed: 'render_failed',
 } as const;
 export type FailureCode = (typeof FailureCode)[keyof typeof FailureCode];
 

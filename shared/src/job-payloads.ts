@@ -20,6 +20,10 @@ export const trackResultSchema = z.object({ status: z.enum(videoStatuses), track
 export const analyseJobSchema = videoJobSchema.extend({ analysisId: z.string().uuid() });
 export const analyseResultSchema = z.object({ status: z.string() });
 
+/** `render`: draws a completed video's boxes into a new MP4. */
+export const renderJobSchema = videoJobSchema.extend({ renderId: z.string().uuid() });
+export const renderResultSchema = z.object({ frames: z.number().int(), bytes: z.number().int() });
+
 export const detectionOptionsSchema = z.object({
   /** Boxes below this score are dropped; null = the detector's configured threshold. */
   min_score: z.number().min(0).max(1).nullable(),

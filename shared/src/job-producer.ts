@@ -26,6 +26,7 @@ export class JobProducer {
       processor: new Queue(QueueName.Processor, options),
       detector: new Queue(QueueName.Detector, options),
       webhooks: new Queue(QueueName.Webhooks, options),
+      renders: new Queue(QueueName.Renders, options),
     };
     this.flows = new FlowProducer(options);
   }

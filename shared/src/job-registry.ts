@@ -13,6 +13,8 @@ import {
   mergeJobSchema,
   mergeResultSchema,
   planJobSchema,
+  renderJobSchema,
+  renderResultSchema,
   planResultSchema,
   trackJobSchema,
   trackResultSchema,
@@ -110,11 +112,20 @@ export const jobRegistry = {
     options: (jobs) => ({ attempts: jobs.webhookAttempts, backoff: { type: 'exponential', delay: jobs.webhookBackoffMs }, ...finishedJobRetention }),
     failure: { code: FailureCode.WebhookDeliveryFailed, step: (data) => `delivery of ${data.messageId}`, failsVideo: false },
   }),
+  render: define({
+    queue: QueueName.Renders,
+    payload: renderJobSchema,
+    result: renderResultSchema,
+    jobId: ({ renderId }: { renderId: string }) => `render-${renderId}`,
+    options: (jobs) => ({ attempts: jobs.renderAttempts, backoff: { type: 'exponential', delay: 5000 }, ...finishedJobRetention }),
+    // Its video stays completed: the handler's failed hook fails the render (with the reason) and removes any partial file.
+    failure: { code: FailureCode.RenderFailed, step: (data) => `render ${data.renderId}`, failsVideo: false },
+  }),
 };
 
 type Registry = typeof jobRegistry;
 export type JobName = keyof Registry;
-export const JobName = { Plan: 'plan', Merge: 'merge', Track: 'track', Analyse: 'analyse', Detect: 'detect', Deliver: 'deliver' } as const satisfies Record<string, JobName>;
+export const JobName = { Plan: 'plan', Merge: 'merge', Track: 'track', Analyse: 'analyse', Detect: 'detect', Deliver: 'deliver', Render: 'render' } as const satisfies Record<string, JobName>;
 
 /** The parsed payload, the result and the id key of job `N` (immich's `JobOf<Name>`, with BullMQ's generics). */
 export type JobPayload<N extends JobName> = z.output<Registry[N]['payload']>;

@@ -48,11 +48,13 @@ export function redisKeys(prefix: string) {
     userActiveVideos: (userId: string) => `${prefix}:user:${userId}:active`,
     /** Hash: `stored_bytes`, the sizes of the user's stored uploads (USER_MAX_STORED_BYTES). */
     userUsage: (userId: string) => `${prefix}:user:${userId}:usage`,
+    /** Hash: render id -> JSON of the render (`RenderRecord`). */
+    videoRenders: (videoId: string) => `${prefix}:video:${videoId}:renders`,
     /** Prefix for express-rate-limit's counters. */
     rateLimit: `${prefix}:ratelimit:`,
     /** Every key of one video, for deletion and expiry. */
     videoKeys(videoId: string, chunksTotal: number): string[] {
-      const keys = [this.video(videoId), this.videoProgress(videoId), this.videoChunksDone(videoId), this.chunkTimes(videoId), this.videoTracks(videoId), this.videoAnalyses(videoId)];
+      const keys = [this.video(videoId), this.videoProgress(videoId), this.videoChunksDone(videoId), this.chunkTimes(videoId), this.videoTracks(videoId), this.videoAnalyses(videoId), this.videoRenders(videoId)];
       for (let i = 0; i < chunksTotal; i++) keys.push(this.chunkResult(videoId, i));
       return keys;
     },

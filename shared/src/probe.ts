@@ -112,3 +112,9 @@ export async function probeVideo(source: MediaInput | string, ffprobePath = 'ffp
     startTime: parseNumber(data.format?.start_time) ?? 0,
   };
 }
+
+/** The codec of the file's first audio stream (`aac`, `opus` …), or null when it has none. */
+export async function probeAudioCodec(source: MediaInput | string, ffprobePath = 'ffprobe', limits: MediaLimits = NO_MEDIA_LIMITS): Promise<string | null> {
+  const data = await ffprobe(typeof source === 'string' ? mediaInput(source) : source, ffprobePath, limits);
+  return (data.streams ?? []).find((s) => s.codec_type === 'audio')?.codec_name ?? null;
+}

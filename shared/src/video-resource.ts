@@ -48,6 +48,9 @@ export const videoResourceSchema = z.object({
     timeline: z.string(),
     analyses: z.string(),
     events: z.string(),
+    export: z.string().nullable().describe('The detections as a file once the video is completed (format jsonl here; csv, mot and coco too); null before.'),
+    renders: z.string().describe('Annotated videos: POST options here to start one.'),
+    frames: z.string().describe('URI template of a frame snapshot: replace {index} with a 0-based frame index.'),
   }),
 });
 export type VideoResource = z.input<typeof videoResourceSchema>;
@@ -61,7 +64,7 @@ export const videoProgressEventSchema = z.object({
 });
 export type VideoProgressEvent = z.infer<typeof videoProgressEventSchema>;
 
-const linksOf = (self: string): VideoResource['links'] => ({
+const linksOf = (self: string, completed: boolean): VideoResource['links'] => ({
   self,
   detections: `${self}/detections`,
   tracks: `${self}/tracks`,
@@ -69,6 +72,9 @@ const linksOf = (self: string): VideoResource['links'] => ({
   timeline: `${self}/timeline`,
   analyses: `${self}/analyses`,
   events: `${self}/events`,
+  export: completed ? `${self}/export?format=jsonl` : null,
+  renders: `${self}/renders`,
+  frames: `${self}/frames/{index}.jpg`,
 });
 
 /** The record as clients see it; `done` counts what the detectors stored so far. */
@@ -93,6 +99,6 @@ export function toVideoResource(record: VideoRecord, done: { framesDone: number;
     model: record.model,
     summary: record.summary,
     error: record.error,
-    links: linksOf(videoPath(record.id)),
+    links: linksOf(videoPath(record.id), record.status === 'completed'),
   };
 }

@@ -17,10 +17,10 @@ import {
 import { repoRoot } from '../helpers/test-env.js';
 
 describe('event types', () => {
-  it('webhooks subscribe to the final video events; a video stream ends with them', () => {
-    assert.deepEqual(webhookEventTypes, ['video.completed', 'video.failed', 'video.cancelled']);
+  it('webhooks subscribe to the final video and render events; a video stream ends with the video ones', () => {
+    assert.deepEqual(webhookEventTypes, ['video.completed', 'video.failed', 'video.cancelled', 'render.completed', 'render.failed']);
     assert.equal(isWebhookEventType('video.progress'), false);
-    assert.deepEqual(allEventTypes.filter(endsVideoStream), webhookEventTypes);
+    assert.deepEqual(allEventTypes.filter(endsVideoStream), ['video.completed', 'video.failed', 'video.cancelled']);
     assert.deepEqual(videoStatuses.map(statusEventType), ['video.queued', 'video.processing', 'video.completed', 'video.failed', 'video.cancelled']);
   });
 

@@ -25,7 +25,7 @@ const run = () => Promise.reject(new Error('not run here'));
 describe('job registry', () => {
   it('gives every job a queue, schemas, an id from its video and options from config', () => {
     const config = loadConfig({ CHUNK_ATTEMPTS: '5', CHUNK_BACKOFF_MS: '700' });
-    assert.deepEqual(jobNames, [JobName.Plan, JobName.Merge, JobName.Track, JobName.Analyse, JobName.Detect, JobName.Deliver]);
+    assert.deepEqual(jobNames, [JobName.Plan, JobName.Merge, JobName.Track, JobName.Analyse, JobName.Detect, JobName.Deliver, JobName.Render]);
     assert.equal(jobIdOf(JobName.Plan, { videoId }), videoId, 'one plan per video: the API never queues a video twice');
     assert.equal(jobIdOf(JobName.Merge, { videoId }), `${videoId}-merge`);
     assert.equal(jobIdOf(JobName.Detect, { videoId, chunkIndex: 3 }), `${videoId}-chunk-3`);
@@ -55,6 +55,15 @@ describe('job registry', () => {
     assert.equal(jobRegistry.deliver.failure.failsVideo, false);
     const defaults = jobRegistry.deliver.options(loadConfig({}).jobs);
     assert.deepEqual([defaults.attempts, defaults.backoff], [12, { type: 'exponential', delay: 30_000 }], 'the schedule docs/integrations.md states');
+  });
+
+  it('renders on their own queue (never a detector slot), one job per render, failing no video', () => {
+    const renderId = '5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+    assert.equal(jobRegistry.render.queue, QueueName.Renders);
+    assert.notEqual(jobRegistry.render.queue, jobRegistry.detect.queue);
+    assert.equal(jobIdOf(JobName.Render, { renderId }), `render-${renderId}`);
+    assert.equal(jobOptionsOf(JobName.Render, { videoId, renderId }, loadConfig({ RENDER_ATTEMPTS: '3' })).attempts, 3);
+    assert.equal(jobRegistry.render.failure.failsVideo, false);
   });
 
   it('reads detect payloads queued before frameIndices was named (`frames`)', () => {

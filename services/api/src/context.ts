@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { AnalysisStore, Config, JobProducer, Logger, RedisKeys, ServiceMetrics, TrackStore, UploadStorage, UserQuotas, VideoStore, WebhookStore } from '@video-detect/shared';
+import type { AnalysisStore, Config, JobProducer, Logger, RedisKeys, RenderStore, ServiceMetrics, TrackStore, UploadStorage, UserQuotas, VideoStore, WebhookStore } from '@video-detect/shared';
 import type { UserStore } from './auth/user-store.js';
 import type { TokenService } from './auth/token-service.js';
 import type { MediaUrls } from './media/media-urls.js';
@@ -18,6 +18,7 @@ export interface AppContext {
   videos: VideoStore;
   tracks: TrackStore;
   analyses: AnalysisStore;
+  renders: RenderStore;
   webhooks: WebhookStore;
   uploads: UploadStorage;
   jobs: JobProducer;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AnalysisStore, ConfigError, createRedis, JobProducer, redisKeys, ServiceMetrics, TrackStore, createUploadStorage, UserQuotas, VideoStore, WebhookStore, type Config, type Logger, type UploadStorage } from '@video-detect/shared';
+import { AnalysisStore, ConfigError, createRedis, JobProducer, redisKeys, RenderStore, ServiceMetrics, TrackStore, createUploadStorage, UserQuotas, VideoStore, WebhookStore, type Config, type Logger, type UploadStorage } from '@video-detect/shared';
 import { TokenService } from './auth/token-service.js';
 import { UserStore } from './auth/user-store.js';
 import { MediaUrls } from './media/media-urls.js';
@@ -63,6 +63,7 @@ export async function createContext(config: Config, logger: Logger): Promise<{ c
     metrics,
     tracks: TrackStore.open(config, redis),
     analyses: AnalysisStore.open(config, redis),
+    renders: RenderStore.open(config, redis),
     webhooks: WebhookStore.open(config, redis),
     async close() {
       clearInterval(sweeper);

@@ -1,4 +1,4 @@
-import type { AnalysisStore, Config, FairPriorities, JobProducer, TrackStore, UploadStorage, VideoStore, WebhookStore } from '@video-detect/shared';
+import type { AnalysisStore, Config, FairPriorities, JobProducer, RenderStore, TrackStore, UploadStorage, VideoStore, WebhookStore } from '@video-detect/shared';
 import type { WebhookSender } from './webhooks/webhook-sender.js';
 
 /** What the processor's job handlers use, built once in `start-processor.ts`. */
@@ -7,6 +7,7 @@ export interface ProcessorContext {
   videos: VideoStore;
   tracks: TrackStore;
   analyses: AnalysisStore;
+  renders: RenderStore;
   uploads: UploadStorage;
   jobs: JobProducer;
   /** Detect chunks' priorities, fair between users. */

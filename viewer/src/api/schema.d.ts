@@ -619,6 +619,8 @@ export interface paths {
          *     - `video.completed`: Every frame analysed; `data` is the video resource, summary included.
          *     - `video.failed`: Processing failed for good; `data` is the video resource, `error` included.
          *     - `video.cancelled`: Cancelled (or deleted) before it ended; `data` is the video resource.
+         *     - `render.completed`: An annotated video is ready; `data` is the render (`links.file` is the MP4).
+         *     - `render.failed`: A render failed for good; `data` is the render, `error` included.
          */
         get: {
             parameters: {
@@ -1610,6 +1612,8 @@ export interface paths {
          *     - `video.completed`: Every frame analysed; `data` is the video resource, summary included.
          *     - `video.failed`: Processing failed for good; `data` is the video resource, `error` included.
          *     - `video.cancelled`: Cancelled (or deleted) before it ended; `data` is the video resource.
+         *     - `render.completed`: An annotated video is ready; `data` is the render (`links.file` is the MP4).
+         *     - `render.failed`: A render failed for good; `data` is the render, `error` included.
          */
         get: {
             parameters: {
@@ -1654,6 +1658,128 @@ export interface paths {
                 };
                 /** @description Unknown video, or not yours. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/videos/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a completed video's detections as a file (JSON Lines, CSV, MOTChallenge, COCO)
+         * @description Streamed a chunk at a time, so any length of video downloads in constant memory. Takes the filters of /detections (`class`, `min_score`, `track_id`, `from`, `to`). CSV columns: `frame,timestamp,track_id,label,class_id,score,x1,y1,x2,y2` (track_id empty for a box never confirmed as a track). MOT: the track id, -1 for such a box. COCO: `images` are the analysed frames (id = frame index + 1, `coco_url` its snapshot), `annotations` carry `bbox` `[x, y, w, h]`, the official COCO category ids (other classes: 1000 + class id), `score` and `attributes.track_id`.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description jsonl: one frame per line (the /detections frame). csv: one row per object. mot: MOTChallenge `frame,id,x,y,w,h,conf,-1,-1,-1` (frames 1-based). coco: COCO-style JSON. */
+                    format: "jsonl" | "csv" | "mot" | "coco";
+                    /** @description Comma-separated labels: keep only these. */
+                    class?: string;
+                    /** @description Keep only objects scoring at least this. */
+                    min_score?: number;
+                    /** @description Keep only this track's boxes, and only the frames of its time span. */
+                    track_id?: number;
+                    /** @description Only frames at or after this time (seconds). */
+                    from?: number;
+                    /** @description Only frames at or before this time (seconds). */
+                    to?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The file, as an attachment. */
+                200: {
+                    headers: {
+                        /** @description attachment; filename="<video name>-<format>.<ext>" */
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                        "application/x-ndjson": string;
+                        "text/csv": string;
+                        "text/plain": string;
+                    };
+                };
+                /** @description Invalid parameters. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, invalid or expired access token. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown video or track, or not yours. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The video is not completed (or track_id given for a video that was not tracked). */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1844,6 +1970,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/videos/{id}/frames/{index}.jpg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One frame of the stored video as JPEG, optionally with its boxes drawn
+         * @description Decoded frame-exactly from the stored upload (frame n is the frame whose detections have index n, e.g. a track's `best.index`). `ETag` and `Cache-Control` let browsers and proxies keep it; `If-None-Match` answers 304.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description "true" draws the stored boxes of this frame (labels with track ids). Default: the plain frame. */
+                    boxes?: string;
+                    /** @description Scale down to at most this width (16..8192), keeping the aspect ratio. */
+                    max_width?: number;
+                    /** @description Signed URL: when it stops working (Unix seconds). Use the URL as given (`links.file`, POST …/media-urls); it replaces the Authorization header. */
+                    expires?: string;
+                    /** @description Signed URL: HMAC of the user, the video, this resource and `expires`. */
+                    signature?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                    /** @description 0-based index of the source frame. */
+                    index: number | null;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The frame. */
+                200: {
+                    headers: {
+                        /** @description Changes only when the frame, its options or the video's results change. */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "image/jpeg": string;
+                    };
+                };
+                /** @description Invalid parameters. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, invalid or expired access token or signed URL. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown video, or not yours, or no such frame. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/videos/{id}/media-urls": {
         parameters: {
             query?: never;
@@ -1937,6 +2171,431 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/videos/{id}/renders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A video's renders, oldest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The renders. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RenderList"];
+                    };
+                };
+                /** @description Invalid parameters. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, invalid or expired access token. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown video, or not yours. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Start an annotated video: the boxes (and optionally track ids, trails, lines and zones with counts) drawn into an MP4
+         * @description Runs on its own queue (never a detector's slot). The same options again answer the same render (a failed one is started again). Poll `links.self`, or wait for the `render.completed` / `render.failed` event; the MP4 is at `links.file`: H.264, yuv420p, faststart, the source's size, frame rate and audio.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Up to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RenderOptions"];
+                };
+            };
+            responses: {
+                /** @description The render, queued (or the one with these options). */
+                202: {
+                    headers: {
+                        /** @description URL of the render. */
+                        Location?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Render"];
+                    };
+                };
+                /** @description Invalid parameters. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, invalid or expired access token. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown video or analysis, or not yours. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The video (or the named analysis) is not completed. Or: a request with this Idempotency-Key is still running. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description This Idempotency-Key was used for a different request. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/videos/{id}/renders/{render_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One render: status and progress */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    render_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The render. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Render"];
+                    };
+                };
+                /** @description Invalid parameters. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, invalid or expired access token. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown video or render, or not yours. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/videos/{id}/renders/{render_id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A completed render's MP4, with range requests
+         * @description H.264 (yuv420p, faststart) with the source's audio, size and frame rate: plays and seeks in browsers. Send `Range` for a part (206).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Signed URL: when it stops working (Unix seconds). Use the URL as given (`links.file`, POST …/media-urls); it replaces the Authorization header. */
+                    expires?: string;
+                    /** @description Signed URL: HMAC of the user, the video, this resource and `expires`. */
+                    signature?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                    render_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The MP4. */
+                200: {
+                    headers: {
+                        /** @description bytes */
+                        "Accept-Ranges"?: string;
+                        /** @description Validator for If-None-Match and If-Range. */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "video/mp4": string;
+                    };
+                };
+                /** @description The requested byte range (a `Range` header). */
+                206: {
+                    headers: {
+                        /** @description The range sent, e.g. `bytes 0-1023/52340`. */
+                        "Content-Range"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "video/mp4": string;
+                    };
+                };
+                /** @description Invalid parameters. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, invalid or expired access token or signed URL. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown video or render, or not yours. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The render is not completed. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The requested range is outside the file. */
+                416: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Redis, or the object store with STORAGE=s3) is unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3672,6 +4331,102 @@ export interface components {
         RefreshRequest: {
             refresh_token: string;
         };
+        Render: {
+            completed_at: string | null;
+            created_at: string;
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            /** Format: uuid */
+            id: string;
+            links: {
+                /** @description The MP4 (range requests), once completed. */
+                file: string | null;
+                self: string;
+                video: string;
+            };
+            options: {
+                /**
+                 * Format: uuid
+                 * @description Draw this analysis's lines and zones with their running counts (a completed analysis of the video).
+                 * @default null
+                 */
+                analysis_id: string | null;
+                /**
+                 * @description Draw only these labels. Default: every class.
+                 * @default null
+                 */
+                classes: string[] | null;
+                /**
+                 * @description Draw only boxes scoring at least this. Default: all stored boxes.
+                 * @default null
+                 */
+                min_score: number | null;
+                /**
+                 * @description Label boxes "label #track_id". Default true.
+                 * @default true
+                 */
+                track_ids: boolean;
+                /**
+                 * @description Draw each track's path over the last 1.5 s. Default false.
+                 * @default false
+                 */
+                trails: boolean;
+            };
+            progress: {
+                frames_done: number;
+                frames_total: number | null;
+            };
+            size_bytes: number | null;
+            /** @enum {string} */
+            status: "queued" | "processing" | "completed" | "failed";
+            /** Format: uuid */
+            video_id: string;
+        };
+        RenderList: {
+            items: components["schemas"]["Render"][];
+        };
+        /**
+         * @example {
+         *       "analysis_id": null,
+         *       "classes": [
+         *         "person",
+         *         "car"
+         *       ],
+         *       "min_score": 0.4,
+         *       "track_ids": true,
+         *       "trails": true
+         *     }
+         */
+        RenderOptions: {
+            /**
+             * Format: uuid
+             * @description Draw this analysis's lines and zones with their running counts (a completed analysis of the video).
+             * @default null
+             */
+            analysis_id: string | null;
+            /**
+             * @description Draw only these labels. Default: every class.
+             * @default null
+             */
+            classes: string[] | null;
+            /**
+             * @description Draw only boxes scoring at least this. Default: all stored boxes.
+             * @default null
+             */
+            min_score: number | null;
+            /**
+             * @description Label boxes "label #track_id". Default true.
+             * @default true
+             */
+            track_ids: boolean;
+            /**
+             * @description Draw each track's path over the last 1.5 s. Default false.
+             * @default false
+             */
+            trails: boolean;
+        };
         /**
          * @example {
          *       "items": [
@@ -3748,6 +4503,7 @@ export interface components {
          *           508.3,
          *           430.2
          *         ],
+         *         "frame": "/api/v1/videos/7d3f4c1e-0d6b-4f54-9a57-3f0d2a0e6a11/frames/560.jpg?boxes=true",
          *         "index": 560,
          *         "score": 0.91
          *       },
@@ -3764,10 +4520,11 @@ export interface components {
          *     }
          */
         Track: {
-            /** @description Its highest-scoring box. */
             best: {
                 /** @description [x1, y1, x2, y2] in displayed source-video pixels. */
                 box: number[];
+                /** @description The best box's frame as a JPEG with its boxes drawn (GET /api/v1/videos/{id}/frames/{index}.jpg?boxes=true). */
+                frame: string;
                 index: number;
                 score: number;
             };
@@ -3793,10 +4550,11 @@ export interface components {
             next_offset: number | null;
         };
         TrackWithPath: {
-            /** @description Its highest-scoring box. */
             best: {
                 /** @description [x1, y1, x2, y2] in displayed source-video pixels. */
                 box: number[];
+                /** @description The best box's frame as a JPEG with its boxes drawn (GET /api/v1/videos/{id}/frames/{index}.jpg?boxes=true). */
+                frame: string;
                 index: number;
                 score: number;
             };
@@ -3844,8 +4602,14 @@ export interface components {
                 analyses: string;
                 detections: string;
                 events: string;
+                /** @description The detections as a file once the video is completed (format jsonl here; csv, mot and coco too); null before. */
+                export: string | null;
                 /** @description The stored upload (GET …/file) as a short-lived signed URL: a `<video>` src that needs no Authorization header. */
                 file: string;
+                /** @description URI template of a frame snapshot: replace {index} with a 0-based frame index. */
+                frames: string;
+                /** @description Annotated videos: POST options here to start one. */
+                renders: string;
                 segments: string;
                 self: string;
                 timeline: string;
@@ -3992,8 +4756,8 @@ export interface components {
         WebhookCreate: {
             /** @description A note for you (at most 200 characters). */
             description?: string;
-            /** @description Events to receive: `video.completed` (Every frame analysed; `data` is the video resource, summary included.); `video.failed` (Processing failed for good; `data` is the video resource, `error` included.); `video.cancelled` (Cancelled (or deleted) before it ended; `data` is the video resource.). */
-            event_types: ("video.completed" | "video.failed" | "video.cancelled")[];
+            /** @description Events to receive: `video.completed` (Every frame analysed; `data` is the video resource, summary included.); `video.failed` (Processing failed for good; `data` is the video resource, `error` included.); `video.cancelled` (Cancelled (or deleted) before it ended; `data` is the video resource.); `render.completed` (An annotated video is ready; `data` is the render (`links.file` is the MP4).); `render.failed` (A render failed for good; `data` is the render, `error` included.). */
+            event_types: ("video.completed" | "video.failed" | "video.cancelled" | "render.completed" | "render.failed")[];
             /**
              * @description http or https, up to 2048 characters. Loopback, private, link-local and metadata addresses are refused (when saved, and again at every connection) unless the operator allows them (WEBHOOK_ALLOWED_ADDRESSES).
              * @example https://example.com/hooks/video-detect

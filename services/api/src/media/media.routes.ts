@@ -1,12 +1,10 @@
-import { LocalUploadStorage } from '@video-detect/shared';
 import type { AppContext } from '../context.js';
 import type { ApiRoutes } from '../http/api-routes.js';
-import { HttpError } from '../http/http-error.js';
 import { z } from '../http/zod.js';
 import { VideoService } from '../videos/video-service.js';
 import { videoIdParamsSchema } from '../videos/video-schemas.js';
 import { mediaResourcePattern } from './media-urls.js';
-import { sendStoredObject } from './stored-object.js';
+import { sendStoredFile } from './send-stored-file.js';
 import { contentTypeOf, storedVideoContentTypes } from './video-content-type.js';
 
 const notFound = 'Unknown video, or not yours.';
@@ -45,19 +43,7 @@ export function registerMediaRoutes(routes: ApiRoutes, ctx: AppContext): void {
     errors: { 404: `${notFound} Or the stored file is gone.` },
     handler: async ({ user, params }, { req, res }) => {
       const record = await videos.getOwned(user.id, params.id);
-      const { uploads } = ctx;
-      if (!(uploads instanceof LocalUploadStorage)) return sendStoredObject(uploads, record.file, contentTypeOf(record.file), req, res);
-      // send (Express's file sender) answers Range, If-Range, If-None-Match and HEAD; the file never changes under an id.
-      await new Promise<void>((resolve, reject) => {
-        res.sendFile(uploads.pathOf(record.file), { acceptRanges: true, lastModified: true, etag: true, cacheControl: false, headers: { 'Cache-Control': 'private, max-age=3600', 'Content-Type': contentTypeOf(record.file) } }, (err?: Error) => {
-          if (!err) return resolve();
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new HttpError(404, 'file_not_found', 'The stored file of this video is gone.'));
-          if ((err as { status?: number }).status === 416) return reject(new HttpError(416, 'range_not_satisfiable', 'The requested byte range is outside the file.'));
-          // The client went away mid-file (a <video> that seeks does so often): nothing to answer.
-          if ((err as NodeJS.ErrnoException).code === 'ECONNABORTED' || res.headersSent) return resolve();
-          reject(err);
-        });
-      });
+      await sendStoredFile(ctx, req, res, record.file, contentTypeOf(record.file), 'The stored file of this video is gone.');
     },
   });
 

@@ -1,5 +1,5 @@
 import { z } from '../http/zod.js';
-import { boxSchema, trackSchema } from '@video-detect/shared';
+import { boxSchema, trackSchema, videoPath, type Track } from '@video-detect/shared';
 import { classQuery, formField, pageQuery } from '../videos/video-schemas.js';
 
 export const trackParamsSchema = z.object({
@@ -24,7 +24,15 @@ export const timelineQuerySchema = z.object({
 });
 
 const example = { id: 3, label: 'person', class_id: 0, first_frame: 506, last_frame: 696, start: 50.6, end: 69.6, frames: 191, max_score: 0.91, mean_score: 0.8434, best: { index: 560, box: [402.1, 118.5, 508.3, 430.2], score: 0.91 } };
-export const trackResourceSchema = z.object(trackSchema.shape).openapi('Track', { example });
+const bestWithFrame = trackSchema.shape.best.extend({
+  frame: z.string().describe("The best box's frame as a JPEG with its boxes drawn (GET /api/v1/videos/{id}/frames/{index}.jpg?boxes=true)."),
+});
+export const trackResourceSchema = z
+  .object({ ...trackSchema.shape, best: bestWithFrame })
+  .openapi('Track', { example: { ...example, best: { ...example.best, frame: '/api/v1/videos/7d3f4c1e-0d6b-4f54-9a57-3f0d2a0e6a11/frames/560.jpg?boxes=true' } } });
+
+/** A stored track as answered: its best box links to its frame snapshot. */
+export const withFrameLink = <T extends Track>(videoId: string, track: T) => ({ ...track, best: { ...track.best, frame: `${videoPath(videoId)}/frames/${track.best.index}.jpg?boxes=true` } });
 
 export const trackListSchema = z
   .object({ items: z.array(trackResourceSchema), next_offset: z.number().int().nullable().openapi({ description: 'Offset of the next page; null at the end.' }) })
@@ -33,6 +41,7 @@ export const trackListSchema = z
 export const trackWithPathSchema = z
   .object({
     ...trackSchema.shape,
+    best: bestWithFrame,
     path: z.array(z.object({ index: z.number().int(), timestamp: z.number(), box: boxSchema, score: z.number() })).describe('Every box of the track, in frame order.'),
   })
   .openapi('TrackWithPath');

@@ -11,6 +11,7 @@ import {
   trackParamsSchema,
   tracksQuerySchema,
   trackWithPathSchema,
+  withFrameLink,
 } from './track-schemas.js';
 import { DEFAULT_SEGMENT_GAP, TrackService } from './track-service.js';
 
@@ -36,7 +37,8 @@ export function registerTrackRoutes(routes: ApiRoutes, ctx: AppContext): void {
     errors: { 404: notFound, 409: notTracked },
     handler: async ({ user, params, query }) => {
       const record = await videos.getOwned(user.id, params.id);
-      return { body: await tracks.page(record, query.offset, query.limit, { classes: classSet(query.class), minDuration: query.min_duration ?? null }) };
+      const page = await tracks.page(record, query.offset, query.limit, { classes: classSet(query.class), minDuration: query.min_duration ?? null });
+      return { body: { ...page, items: page.items.map((t) => withFrameLink(record.id, t)) } };
     },
   });
 
@@ -49,7 +51,7 @@ export function registerTrackRoutes(routes: ApiRoutes, ctx: AppContext): void {
     params: trackParamsSchema,
     response: { status: 200, description: 'The track.', schema: trackWithPathSchema },
     errors: { 404: 'Unknown video or track, or not yours.', 409: notTracked },
-    handler: async ({ user, params }) => ({ body: await tracks.withPath(await videos.getOwned(user.id, params.id), params.track_id) }),
+    handler: async ({ user, params }) => ({ body: withFrameLink(params.id, await tracks.withPath(await videos.getOwned(user.id, params.id), params.track_id)) }),
   });
 
   routes.add({

@@ -78,16 +78,22 @@ export const listQuerySchema = z.object({ ...pageQuery(20, 100), client_tag: cli
 
 export const classQuery = formField(labelList).openapi({ type: 'string', description: 'Comma-separated labels: keep only these.' });
 
-export const detectionsQuerySchema = z
-  .object({
-    ...pageQuery(100, 1000),
+/** The object and time filters of /detections, shared by the exports. */
+export { timeRangeIssue };
+export const detectionFilterFields = {
     class: classQuery,
     min_score: formField(z.coerce.number().min(0).max(1)).openapi({ type: 'number', description: 'Keep only objects scoring at least this.' }),
     track_id: formField(z.coerce.number().int().min(1)).openapi({ type: 'integer', description: "Keep only this track's boxes, and only the frames of its time span." }),
     from: formField(z.coerce.number().min(0)).openapi({ type: 'number', description: 'Only frames at or after this time (seconds).' }),
     to: formField(z.coerce.number().min(0)).openapi({ type: 'number', description: 'Only frames at or before this time (seconds).' }),
-  })
-  .refine((q) => q.from === undefined || q.to === undefined || q.to >= q.from, { message: 'must not be before from', path: ['to'] });
+};
+
+/** `to` before `from` is a 400 naming `to`. */
+export const orderedTimeRange = <T extends { from?: number; to?: number }>(q: T) => q.from === undefined || q.to === undefined || q.to >= q.from;
+const timeRangeIssue = { message: 'must not be before from', path: ['to'] };
+
+export const detectionsQuerySchema = z.object({ ...pageQuery(100, 1000), ...detectionFilterFields }).refine(orderedTimeRange, timeRangeIssue);
+export type DetectionFilterQuery = { class?: string[]; min_score?: number; track_id?: number; from?: number; to?: number };
 
 // Shared schemas are built before `.openapi()` exists on zod's classes: named here from their fields.
 const detectedObject = z

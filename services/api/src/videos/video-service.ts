@@ -9,6 +9,7 @@ import {
   queuedVideoRecord,
   toVideoResource,
   UnreadableVideoError,
+  renderFileName,
   VideoStatus,
   type FrameResult,
   type AnalysisSettings,
@@ -199,8 +200,12 @@ export class VideoService {
     const chunks = record.chunks_total ?? (await this.ctx.videos.get(record.id))?.chunks_total ?? 0;
     // A running analysis finds its record gone and writes nothing.
     for (const analysis of await this.ctx.analyses.list(record.id)) await this.ctx.jobs.remove(JobName.Analyse, { analysisId: analysis.id });
+    // A running render finds its record gone, stops and removes its partial file; a finishing one removes its file.
+    const renders = await this.ctx.renders.list(record.id);
+    for (const render of renders) await this.ctx.jobs.remove(JobName.Render, { renderId: render.id });
     await this.ctx.videos.delete({ ...record, chunks_total: chunks });
     await this.ctx.uploads.remove(record.file);
+    for (const render of renders) await this.ctx.uploads.remove(renderFileName(record.id, render.id));
   }
 
   /** Ends the video as cancelled and removes its waiting jobs; a running chunk sees the status between frames and stops, writing nothing. */

@@ -7,6 +7,7 @@ import { z } from '../http/zod.js';
 import { TrackService } from '../tracks/track-service.js';
 import { quotaGate } from './quota-errors.js';
 import { UPLOAD_FIELD, uploadMiddleware } from './upload-middleware.js';
+import { frameFilterOf } from './frame-filter.js';
 import { VideoService, videoPath } from './video-service.js';
 import {
   detectionsPageSchema,
@@ -99,13 +100,7 @@ export function registerVideoRoutes(routes: ApiRoutes, ctx: AppContext, uploadRa
     errors: { 404: 'Unknown video or track, or not yours.', 409: 'track_id given for a video that is not completed or not tracked.' },
     handler: async ({ user, params, query }) => {
       const record = await service.getOwned(user.id, params.id);
-      let range = { from: query.from ?? null, to: query.to ?? null };
-      if (query.track_id !== undefined) {
-        const track = await tracks.get(record, query.track_id);
-        range = { from: Math.max(range.from ?? 0, track.start), to: Math.min(range.to ?? Infinity, track.end) };
-      }
-      const filter = { classes: query.class ? new Set(query.class) : null, minScore: query.min_score ?? null, trackId: query.track_id ?? null, ...range };
-      return { body: await service.detectionsPage(record, query.offset, query.limit, filter) };
+      return { body: await service.detectionsPage(record, query.offset, query.limit, await frameFilterOf(tracks, record, query)) };
     },
   });
 

@@ -1,4 +1,4 @@
-import { ChunkLayout } from '@video-detect/shared';
+import { ChunkLayout, round6, sourceFrameRange } from '@video-detect/shared';
 
 export interface ChunkPlan {
   chunkIndex: number;
@@ -24,11 +24,6 @@ export interface PlanInput {
   startTime: number;
 }
 
-/** How far before a chunk to seek: decoding starts at the keyframe before the seek point. */
-const SEEK_MARGIN_S = 1;
-
-const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
-
 /**
  * Cuts the analysed frames into chunks as ChunkLayout lays them out. Each chunk's source range is bounded by
  * the midpoints between neighbouring frames' timestamps, so a frame-exact `select` on time can
@@ -42,27 +37,12 @@ export function planChunks({ pts, analysed, chunkFrames, startTime }: PlanInput)
     const frameIndices = analysed.slice(first, first + layout.size(chunk));
     const startFrame = frameIndices[0] as number;
     const endFrame = (frameIndices.at(-1) as number) + 1;
-    const selectFrom = startFrame === 0 ? null : midpoint(pts, startFrame);
-    const selectTo = endFrame >= pts.length ? null : midpoint(pts, endFrame);
     chunks.push({
       chunkIndex: chunks.length,
-      startFrame,
-      endFrame,
-      selectFrom,
-      selectTo,
-      // A stream timestamp, like selectFrom: the detector seeks with -seek_timestamp.
-      seekTo: selectFrom === null ? 0 : Math.max(0, round6(selectFrom - SEEK_MARGIN_S)),
+      ...sourceFrameRange(pts, startFrame, endFrame),
       frameIndices,
       timestamps: frameIndices.map((i) => Math.max(0, round6((pts[i] as number) - startTime))),
     });
   }
   return chunks;
-}
-
-/** The time halfway between frame i-1 and frame i. */
-function midpoint(pts: readonly number[], i: number): number {
-  const before = pts[i - 1] as number;
-  const at = pts[i] as number;
-  if (!(at > before)) throw new Error(`frames ${i - 1} and ${i} share the timestamp ${at}: cannot cut a chunk between them`);
-  return round6((before + at) / 2);
 }

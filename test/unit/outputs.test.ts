@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fillRect, newRenderRecord, renderIdOf, renderOptionsSchema, sourceFrameRange, strokeRect, yuvFrameBytes, yuvOf, type YuvImage } from '@video-detect/shared';
+import { cocoCategoryId, exportFileName, motLines } from '../../services/api/src/exports/export-formats.js';
+
+const image = (width: number, height: number): YuvImage => ({ width, height, data: Buffer.alloc(yuvFrameBytes(width, height), 0) });
+
+describe('outputs: pure parts', () => {
+  it('names export files from the upload, safe in a header', () => {
+    assert.equal(exportFileName('Front door 2024-05-01.mp4', 'csv'), 'Front_door_2024-05-01-detections.csv');
+    assert.equal(exportFileName('../../etc/passwd', 'coco'), 'passwd-coco.json');
+    assert.equal(exportFileName('.mp4', 'mot'), 'mp4-mot.txt');
+    assert.equal(exportFileName('...', 'mot'), 'video-mot.txt');
+    assert.equal(exportFileName('caméra "1".mov', 'jsonl'), 'cam_ra_1_-detections.jsonl');
+  });
+
+  it('maps COCO-80 labels to the official category ids, other classes past 1000', () => {
+    assert.deepEqual(['person', 'bottle', 'toothbrush'].map((l, i) => cocoCategoryId(l, [0, 39, 79][i]!)), [1, 44, 90]);
+    assert.equal(cocoCategoryId('forklift', 3), 1003);
+  });
+
+  it('writes MOT lines with 1-based frames, x y w h and -1 for untracked boxes', () => {
+    const text = motLines([{ index: 0, timestamp: 0, objects: [{ label: 'car', class_id: 2, score: 0.5, box: [1.004, 2, 11.5, 22.25], track_id: null }] }]);
+    assert.equal(text, '1,-1,1,2,10.5,20.25,0.5,-1,-1,-1\n');
+  });
+
+  it('gives identical render options one id, whatever their order or duplicates', () => {
+    const videoId = '7d3f4c1e-0d6b-4f54-9a57-3f0d2a0e6a11';
+    const a = renderOptionsSchema.parse({ classes: ['person', 'car', 'person'], trails: true });
+    const b = renderOptionsSchema.parse({ trails: true, classes: ['car', 'person'], track_ids: true });
+    assert.equal(renderIdOf(videoId, a), renderIdOf(videoId, b));
+    assert.notEqual(renderIdOf(videoId, a), renderIdOf(videoId, renderOptionsSchema.parse({ classes: ['car'] })));
+    assert.notEqual(renderIdOf(videoId, a), renderIdOf('8d3f4c1e-0d6b-4f54-9a57-3f0d2a0e6a11', a));
+    assert.match(newRenderRecord(videoId, a).id, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('fills rectangles on the Y plane exactly and on whole 2x2 chroma samples', () => {
+    const img = image(8, 6);
+    const red = yuvOf([255, 0, 0]);
+    fillRect(img, 1, 1, 3, 2, red);
+    const y = [...img.data.subarray(0, 48)];
+    assert.deepEqual(y.slice(8, 16), [0, red.y, red.y, 0, 0, 0, 0, 0]);
+    assert.equal(y.filter((v) => v === red.y).length, 2);
+    // Chroma 4x3: x 1..3 covers samples 0 and 1 of row 0.
+    const u = [...img.data.subarray(48, 60)];
+    assert.deepEqual(u, [red.u, red.u, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    strokeRect(img, [0, 0, 8, 6], 1, red);
+    // The ring, and the two pixels filled before inside it.
+    assert.equal([...img.data.subarray(0, 48)].filter((v) => v === red.y).length, 8 + 8 + 4 + 4 + 2);
+    fillRect(img, -5, -5, 100, 100, red);
+    assert.ok([...img.data.subarray(0, 48)].every((v) => v === red.y), 'clipped to the frame');
+  });
+
+  it('bounds a single frame by the midpoints to its neighbours', () => {
+    const pts = [0, 0.04, 0.08, 0.12, 2.0];
+    assert.deepEqual(sourceFrameRange(pts, 0, 1), { startFrame: 0, endFrame: 1, selectFrom: null, selectTo: 0.02, seekTo: 0 });
+    assert.deepEqual(sourceFrameRange(pts, 4, 5), { startFrame: 4, endFrame: 5, selectFrom: 1.06, selectTo: null, seekTo: 0.06 });
+  });
+});
