@@ -196,6 +196,18 @@ describe('web viewer', () => {
     await page.screenshot({ path: path.join(screenshots, 'viewer-counting.png'), fullPage: true });
   });
 
+  it('downloads an export and makes an annotated video that plays in the page', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('button[data-export=csv]')]);
+    assert.match(download.suggestedFilename(), /\.csv$/);
+    const rows = readFileSync(await download.path(), 'utf8').trim().split('\n');
+    assert.equal(rows[0], 'frame,timestamp,track_id,label,class_id,score,x1,y1,x2,y2');
+    assert.ok(rows.slice(1).every((row) => row.split(',').length === 10), 'one box a row');
+    assert.ok(rows.slice(1).some((row) => row.split(',')[3] === 'person'), 'the person boxes the player showed');
+    await page.click('button:has-text("Make annotated video")');
+    await page.locator('[data-testid=render-video]').waitFor({ timeout: 120_000 });
+    await page.waitForFunction(() => ((document.querySelector('[data-testid=render-video]') as { readyState?: number } | null)?.readyState ?? 0) >= 2, undefined, { timeout: 30_000 });
+  });
+
   it('rotated the tokens in the background while the person worked', async () => {
     // Refreshed a fifth of the 30 s lifetime before expiry: the page kept working on new tokens.
     await page.waitForFunction((first) => (JSON.parse(localStorage.getItem('video-detect.session') ?? '{}') as { refresh_token?: string }).refresh_token !== first, firstRefreshToken, { timeout: 40_000 });

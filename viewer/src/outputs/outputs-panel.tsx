@@ -1,18 +1,9 @@
 import { useState } from 'preact/hooks';
-import { authorizedFetch } from '../api/client';
-import { ApiError, errorFromBody, messageOf, type Video } from '../api/http';
+import { api, authorizedFetch } from '../api/client';
+import { ApiError, dataOf, errorFromBody, messageOf, type Schemas, type Video } from '../api/http';
 import { Notice } from '../ui/notice';
 
-// Exports and renders come with issue 12 (branch `outputs`); until its routes are in openapi.json
-// these few shapes are written here, and the panel shows only when the video's links name them.
-interface RenderResource {
-  id: string;
-  status: 'queued' | 'processing' | 'completed' | 'failed';
-  progress: { frames_done: number; frames_total: number | null };
-  error: { code: string; message: string } | null;
-  links: { self: string; file: string | null };
-}
-type OutputLinks = Video['links'] & { export?: string | null; renders?: string };
+type Render = Schemas['Render'];
 
 const FORMATS = [
   ['jsonl', 'JSON Lines'],
@@ -20,12 +11,6 @@ const FORMATS = [
   ['mot', 'MOTChallenge'],
   ['coco', 'COCO'],
 ] as const;
-
-async function jsonOf<T>(response: Response): Promise<T> {
-  const body: unknown = await response.json().catch(() => null);
-  if (!response.ok) throw errorFromBody(response.status, body);
-  return body as T;
-}
 
 /** Saves a response body under the name its Content-Disposition gives. */
 async function save(response: Response, fallback: string): Promise<void> {
@@ -42,9 +27,9 @@ async function save(response: Response, fallback: string): Promise<void> {
  * boxes, track ids, trails and the counting analysis drawn in by the server), watch and download it.
  */
 export function OutputsPanel({ video, classes, minScore, analysisId }: { video: Video; classes: string[] | null; minScore: number; analysisId: string | null }) {
-  const links = video.links as OutputLinks;
+  const links = video.links;
   const [error, setError] = useState<string | null>(null);
-  const [render, setRender] = useState<RenderResource | null>(null);
+  const [render, setRender] = useState<Render | null>(null);
   const [renderSrc, setRenderSrc] = useState<string | null>(null);
   const [trails, setTrails] = useState(true);
   if (video.status !== 'completed' || (!links.export && !links.renders)) return null;
@@ -72,18 +57,17 @@ export function OutputsPanel({ video, classes, minScore, analysisId }: { video: 
     run(async () => {
       setRenderSrc(null);
       const options = { classes, min_score: minScore > 0 ? minScore : null, track_ids: true, trails, analysis_id: analysisId };
-      let current = await jsonOf<RenderResource>(await authorizedFetch(new Request(`${base}/renders`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(options) })));
+      const path = { id: video.id };
+      let current = dataOf(await api.POST('/api/v1/videos/{id}/renders', { params: { path }, body: options }));
       setRender(current);
       while (current.status === 'queued' || current.status === 'processing') {
         await new Promise((r) => setTimeout(r, 1000));
-        current = await jsonOf<RenderResource>(await authorizedFetch(new Request(current.links.self)));
+        current = dataOf(await api.GET('/api/v1/videos/{id}/renders/{render_id}', { params: { path: { ...path, render_id: current.id } } }));
         setRender(current);
       }
       if (current.status === 'failed') throw new ApiError(500, current.error?.code ?? 'render_failed', current.error?.message ?? 'The render failed.');
       // A <video> cannot send the token: a short-lived signed URL of the file.
-      const minted = await jsonOf<{ items: { url: string }[] }>(
-        await authorizedFetch(new Request(`${base}/media-urls`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ resources: [`renders/${current.id}/file`] }) })),
-      );
+      const minted = dataOf(await api.POST('/api/v1/videos/{id}/media-urls', { params: { path }, body: { resources: [`renders/${current.id}/file`] } }));
       setRenderSrc(minted.items[0]?.url ?? null);
     });
 
