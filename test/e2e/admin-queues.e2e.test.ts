@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
+import { QueueName } from '@video-detect/shared';
 import { assertError, startTestApi, type TestApi } from '../helpers/api-client.js';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -54,10 +55,10 @@ describe('queue dashboard for admins', () => {
       const cookie = (await page.context().cookies()).find((c) => c.name === 'vd_admin');
       assert.ok(cookie?.httpOnly && cookie.sameSite === 'Strict' && cookie.path === '/admin', JSON.stringify(cookie));
       await page.goto(`${base}/admin/queues`);
-      for (const queue of ['processor', 'detector', 'webhooks']) await page.getByText(queue, { exact: true }).first().waitFor({ timeout: 15_000 });
+      for (const queue of Object.values(QueueName)) await page.getByText(queue, { exact: true }).first().waitFor({ timeout: 15_000 });
       // The dashboard's own API answers the page (cookie sent with it).
       const queues = await page.evaluate(async () => (await fetch('/admin/queues/api/queues')).json() as Promise<{ queues: Array<{ name: string; readOnlyMode: boolean }> }>);
-      assert.deepEqual(queues.queues.map((q) => q.name).sort(), ['detector', 'processor', 'webhooks']);
+      assert.deepEqual(queues.queues.map((q) => q.name).sort(), Object.values(QueueName).sort());
       assert.ok(queues.queues.every((q) => q.readOnlyMode));
     } finally {
       await page.close();
