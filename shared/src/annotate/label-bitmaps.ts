@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import type { AlphaBitmap } from './yuv-image.js';
 
 /** XML text escaping: a label is data inside the SVG, never markup. */
@@ -34,6 +33,8 @@ async function renderText(text: string, fontPx: number): Promise<AlphaBitmap> {
   const width = Math.max(1, Math.ceil(text.length * fontPx * CHAR_WIDTH) + 2);
   const height = Math.ceil(fontPx * 1.3);
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><text x="1" y="${Math.round(fontPx)}" font-family="DejaVu Sans, sans-serif" font-size="${fontPx}" fill="#fff">${escapeXml(text)}</text></svg>`;
+  // Loaded on first use: only renders and snapshots draw labels; detectors never load libvips.
+  const { default: sharp } = await import('sharp');
   const { data, info } = await sharp(Buffer.from(svg)).extractChannel('alpha').raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, alpha: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
