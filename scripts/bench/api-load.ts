@@ -148,7 +148,10 @@ export async function uploadBurst(stack: ServiceStack, apiPid: number, options: 
     const job = await options.jobs.getJob(JobName.Plan, { videoId: id });
     if (video.size_bytes !== size || !job) lost++;
   }
-  const files = readdirSync(options.storageDir).map((name) => statSync(path.join(options.storageDir, name)).size);
+  // Every file, including any left in the staging folder (`.incoming/`), which must be empty.
+  const files = readdirSync(options.storageDir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => statSync(path.join(entry.parentPath, entry.name)).size);
   const whole = files.filter((bytes) => bytes === size).length;
   const latencies = answers.map((a) => a.ms).sort((a, b) => a - b);
   emitRecord('api_upload_burst', {
