@@ -98,7 +98,7 @@ export const renderHandler = defineJobHandler(
   async ({ videoId, renderId }, error, attempt, ctx) => {
     const [video, render] = await Promise.all([ctx.videos.get(videoId), ctx.renders.get(videoId, renderId)]);
     if (!video || !render || render.status === RenderStatus.Completed || render.status === RenderStatus.Failed) return;
-    const message = `attempt ${attempt.made} of ${attempt.of} failed, it is tried again shortly: ${error.message}`;
+    const message = `attempt ${attempt.made} of ${attempt.of} failed, it will be tried again: ${error.message}`;
     await ctx.renders.replace({ ...render, status: RenderStatus.Queued, progress: { ...render.progress, frames_done: 0 }, error: { code: error.code, message } }, ownerOf(video));
   },
 );
