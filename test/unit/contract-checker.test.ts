@@ -30,6 +30,13 @@ describe("the contract fuzzer's checker (ajv against openapi.json)", () => {
     assert.match(problems(response(200, { items: [] }, secure, 'text/html')), /content type "text\/html" is not one documented/);
     assert.match(problems(response(200, { items: [] }, {})), /security headers missing/);
   });
+
+  it('reads a JSON download documented as a file (an export) as a file that must be JSON', () => {
+    const exportOp = operationsOf(doc).find((entry) => entry.name === 'GET /api/v1/videos/{id}/export')!;
+    assert.deepEqual(checker.problems(exportOp, response(200, { images: [], annotations: [] })), []);
+    const notJson = { ...response(200, '{"images": ['), bodyText: '{"images": [' };
+    assert.match(checker.problems(exportOp, notJson).join('\n'), /a JSON file download is not JSON/);
+  });
 });
 
 describe('media type ranges in the checker', () => {

@@ -59,7 +59,10 @@ export class ContractChecker {
       const mediaType = mediaTypes.find((type) => mediaTypeMatches(type, res.contentType));
       if (!mediaType) problems.push(`content type "${res.contentType}" is not one documented for ${res.status} (${mediaTypes.join(', ')})`);
       const schema = mediaType ? content[mediaType]?.schema : undefined;
-      if (mediaType === 'application/json' && schema) {
+      if (mediaType === 'application/json' && schema && isFile(schema)) {
+        // A download documented as a file (an export): its content is the file, which must still be JSON.
+        if (typeof res.body === 'string') problems.push(`a JSON file download is not JSON: ${JSON.stringify(res.bodyText.slice(0, 200))}`);
+      } else if (mediaType === 'application/json' && schema) {
         const validate = this.validator(schema);
         if (!validate(res.body)) problems.push(`body does not match the documented schema: ${this.ajv.errorsText(validate.errors)}`);
       }
@@ -71,6 +74,12 @@ export class ContractChecker {
     if (res.headers.get('x-content-type-options') !== 'nosniff' || !res.headers.get('content-security-policy')) problems.push('security headers missing');
     return problems;
   }
+}
+
+/** `{type: string, format: binary}`: OpenAPI 3.0's way to say the body is a file, whatever its media type. */
+function isFile(schema: Schema): boolean {
+  const { type, format } = schema as { type?: unknown; format?: unknown };
+  return type === 'string' && format === 'binary';
 }
 
 /**

@@ -790,7 +790,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Up to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
+                    /** @description 1 to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
                     "Idempotency-Key"?: string;
                 };
                 path?: never;
@@ -1161,7 +1161,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Up to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
+                    /** @description 1 to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
                     "Idempotency-Key"?: string;
                 };
                 path: {
@@ -1376,7 +1376,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Up to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
+                    /** @description 1 to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
                     "Idempotency-Key"?: string;
                 };
                 path: {
@@ -1495,7 +1495,7 @@ export interface paths {
                     limit?: number;
                     /** @description Comma-separated labels: keep only these. */
                     class?: string;
-                    /** @description Keep only objects scoring at least this. */
+                    /** @description Keep only objects scoring at least this (0..1). */
                     min_score?: number;
                     /** @description Keep only this track's boxes, and only the frames of its time span. */
                     track_id?: number;
@@ -1720,7 +1720,7 @@ export interface paths {
                     format: "jsonl" | "csv" | "mot" | "coco";
                     /** @description Comma-separated labels: keep only these. */
                     class?: string;
-                    /** @description Keep only objects scoring at least this. */
+                    /** @description Keep only objects scoring at least this (0..1). */
                     min_score?: number;
                     /** @description Keep only this track's boxes, and only the frames of its time span. */
                     track_id?: number;
@@ -2270,7 +2270,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Up to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
+                    /** @description 1 to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
                     "Idempotency-Key"?: string;
                 };
                 path: {
@@ -2619,7 +2619,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Up to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
+                    /** @description 1 to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
                     "Idempotency-Key"?: string;
                 };
                 path: {
@@ -3233,7 +3233,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Up to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
+                    /** @description 1 to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
                     "Idempotency-Key"?: string;
                 };
                 path?: never;
@@ -3708,7 +3708,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Up to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
+                    /** @description 1 to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
                     "Idempotency-Key"?: string;
                 };
                 path: {
@@ -3824,7 +3824,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Up to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
+                    /** @description 1 to 255 visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header `Idempotent-Replayed: true`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user. */
                     "Idempotency-Key"?: string;
                 };
                 path: {
@@ -4757,7 +4757,7 @@ export interface components {
         WebhookCreate: {
             /** @description A note for you (at most 200 characters). */
             description?: string;
-            /** @description Events to receive: `video.completed` (Every frame analysed; `data` is the video resource, summary included.); `video.failed` (Processing failed for good; `data` is the video resource, `error` included.); `video.cancelled` (Cancelled (or deleted) before it ended; `data` is the video resource.); `render.completed` (An annotated video is ready; `data` is the render (`links.file` is the MP4).); `render.failed` (A render failed for good; `data` is the render, `error` included.). */
+            /** @description Events to receive, each at most once: `video.completed` (Every frame analysed; `data` is the video resource, summary included.); `video.failed` (Processing failed for good; `data` is the video resource, `error` included.); `video.cancelled` (Cancelled (or deleted) before it ended; `data` is the video resource.); `render.completed` (An annotated video is ready; `data` is the render (`links.file` is the MP4).); `render.failed` (A render failed for good; `data` is the render, `error` included.). */
             event_types: ("video.completed" | "video.failed" | "video.cancelled" | "render.completed" | "render.failed")[];
             /**
              * @description http or https, up to 2048 characters. Loopback, private, link-local and metadata addresses are refused (when saved, and again at every connection) unless the operator allows them (WEBHOOK_ALLOWED_ADDRESSES).

@@ -325,10 +325,12 @@ const signedUrlQuerySchema = z.object({
 const idempotencyHeaderSchema = z.object({
   [IDEMPOTENCY_HEADER]: z
     .string()
+    .min(1)
     .max(IDEMPOTENCY_KEY_MAX_LENGTH)
+    .regex(/^[\x20-\x7e]+$/)
     .optional()
     .openapi({
-      description: `Up to ${IDEMPOTENCY_KEY_MAX_LENGTH} visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header \`Idempotent-Replayed: true\`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user.`,
+      description: `1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} visible ASCII characters, e.g. a UUID. Repeating the request with the same key within IDEMPOTENCY_TTL_SECONDS (24 h by default) answers the first response (header \`Idempotent-Replayed: true\`) and stores nothing; the key with a different request answers 422; while the first is still running, 409. Keys are per user.`,
     }),
 });
 

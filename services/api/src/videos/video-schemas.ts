@@ -42,9 +42,9 @@ export const jsonText = <S extends z.ZodType>(schema: S) =>
  */
 export const uploadFieldsSchema = z.object({
   sample_fps: formField(z.coerce.number().positive().max(1000))
-    .openapi({ type: 'number', example: '', description: 'Analyse at most this many frames per second, e.g. 5. Default: every frame.' }),
+    .openapi({ type: 'number', minimum: 0, exclusiveMinimum: true, maximum: 1000, example: '', description: 'Analyse at most this many frames per second, e.g. 5. Default: every frame.' }),
   min_score: formField(z.coerce.number().min(0).max(1))
-    .openapi({ type: 'number', example: '', description: 'Drop boxes scoring below this (0..1), e.g. 0.4. Default: the detector threshold.' }),
+    .openapi({ type: 'number', minimum: 0, maximum: 1, example: '', description: 'Drop boxes scoring below this (0..1), e.g. 0.4. Default: the detector threshold.' }),
   classes: formField(labelList)
     .openapi({ type: 'string', example: '', description: 'Comma-separated labels to keep, e.g. "person,bottle". Default: all.' }),
   tracking: formField(z.enum(['true', 'false']).transform((v) => v === 'true'))
@@ -82,10 +82,10 @@ export const classQuery = formField(labelList).openapi({ type: 'string', descrip
 export { timeRangeIssue };
 export const detectionFilterFields = {
     class: classQuery,
-    min_score: formField(z.coerce.number().min(0).max(1)).openapi({ type: 'number', description: 'Keep only objects scoring at least this.' }),
-    track_id: formField(z.coerce.number().int().min(1)).openapi({ type: 'integer', description: "Keep only this track's boxes, and only the frames of its time span." }),
-    from: formField(z.coerce.number().min(0)).openapi({ type: 'number', description: 'Only frames at or after this time (seconds).' }),
-    to: formField(z.coerce.number().min(0)).openapi({ type: 'number', description: 'Only frames at or before this time (seconds).' }),
+    min_score: formField(z.coerce.number().min(0).max(1)).openapi({ type: 'number', minimum: 0, maximum: 1, description: 'Keep only objects scoring at least this (0..1).' }),
+    track_id: formField(z.coerce.number().int().min(1)).openapi({ type: 'integer', minimum: 1, description: "Keep only this track's boxes, and only the frames of its time span." }),
+    from: formField(z.coerce.number().min(0)).openapi({ type: 'number', minimum: 0, description: 'Only frames at or after this time (seconds).' }),
+    to: formField(z.coerce.number().min(0)).openapi({ type: 'number', minimum: 0, description: 'Only frames at or before this time (seconds).' }),
 };
 
 /** `to` before `from` is a 400 naming `to`. */

@@ -23,7 +23,7 @@ export const createWebhookSchema = z
       .array(z.enum(webhookEventTypes))
       .min(1)
       .refine((types) => new Set(types).size === types.length, 'each type at most once')
-      .openapi({ description: `Events to receive: ${subscribable}.` }),
+      .openapi({ uniqueItems: true, description: `Events to receive, each at most once: ${subscribable}.` }),
     description: z.string().max(200).optional().openapi({ description: 'A note for you (at most 200 characters).' }),
   })
   .openapi('WebhookCreate');
