@@ -3,10 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { JobName } from '@video-detect/shared';
+import { CHUNK_READ_BATCH, createRedis, JobName, mergeProgress, mergeProgressSchema } from '@video-detect/shared';
+import type { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PrivateRedis } from '../helpers/private-redis.js';
 import { mountTmpfs } from '../helpers/tmpfs.js';
+import { RedisFreezeProxy } from '../helpers/redis-freeze-proxy.js';
 import { TestStack } from '../helpers/stack.js';
 import { mediaPath } from '../helpers/test-env.js';
 
@@ -16,6 +18,14 @@ async function waitFor(stack: TestStack, id: string, ready: (v: Awaited<ReturnTy
     if (ready(await stack.get(id))) return;
     assert.ok(Date.now() < deadline, `${what}\n${stack.recentLogs()}`);
   }
+}
+
+/** `promise`, or a failure saying `what` did not happen within `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  const timer = sleep(ms, 'timeout' as const, { ref: false });
+  const first = await Promise.race([promise, timer]);
+  assert.notEqual(first, 'timeout', `${what}: not within ${ms} ms`);
+  return first as T;
 }
 
 /** Every analysed frame exactly once, in order, and nothing left in the queues. */
@@ -66,30 +76,78 @@ describe('Redis killed (SIGKILL) mid-video and restarted with AOF on', () => {
   });
 });
 
-describe('the processor killed (SIGKILL) in the merge', () => {
+describe('the processor killed (SIGKILL) in the middle of the merge', () => {
   let stack: TestStack;
+  let proxy: RedisFreezeProxy | undefined;
+  let redis: Redis;
   before(async () => {
-    stack = await TestStack.start({ CHUNK_FRAMES: '48', RATE_LIMIT_MAX: '100000', JOB_LOCK_MS: '3000', JOB_STALLED_INTERVAL_MS: '1000' });
+    // 8-frame chunks: friday.mp4's 185 frames make 24 chunks, more than one merge batch (CHUNK_READ_BATCH).
+    stack = await TestStack.start({ CHUNK_FRAMES: '8', RATE_LIMIT_MAX: '100000', JOB_LOCK_MS: '4000', JOB_STALLED_INTERVAL_MS: '1000' });
+    redis = createRedis(stack.api.env.vars.REDIS_URL!, 'request');
     stack.spawnService('detector', { DETECTOR_CONCURRENCY: '2' });
     await stack.waitForWorkers('detector', 1);
   });
   after(async () => {
     await stack.stop();
+    await proxy?.close();
+    redis.disconnect();
   });
 
-  it('another processor takes the merge (and tracking) over: completed, each frame once', async () => {
-    const victim = stack.spawnService('processor');
+  it('killed inside the merge handler (job active, lock held, first batch merged): another processor merges again once, completed, each frame once', async () => {
+    const chunksTotal = Math.ceil(185 / 8);
+    assert.ok(chunksTotal > CHUNK_READ_BATCH, 'the merge reports progress before its last batch');
+    // The victim reaches Redis through a proxy that holds all of its traffic once its merge has
+    // reported the first batch of chunks merged: it is stopped inside the handler, whatever its speed.
+    proxy = await RedisFreezeProxy.start(stack.api.env.vars.REDIS_URL!, '"chunksMerged":');
+    const victim = stack.spawnService('processor', { REDIS_URL: proxy.url });
     await stack.waitForWorkers('processor', 1);
     const up = await stack.upload(mediaPath('friday.mp4'));
-    // The last chunk's result is what releases the merge: kill when every chunk is stored.
-    await waitFor(stack, up.id, (v) => v.progress.chunks_total !== null && v.progress.chunks_done === v.progress.chunks_total, 'every chunk stored');
+    await within(proxy.frozen, 180_000, `the merge reported progress\n${stack.recentLogs()}`);
+
+    // What only a merge in progress leaves: its job active under the victim's lock (checked first: the
+    // frozen victim renews it no more), part of the chunks merged, nothing after it started.
+    const processor = stack.api.ctx.jobs.queues.processor;
+    assert.ok(await redis.get(processor.toKey(`${up.id}-merge:lock`)), "the victim's worker holds the merge's lock");
+    let merge = await stack.api.ctx.jobs.getJob(JobName.Merge, { videoId: up.id });
+    for (const deadline = Date.now() + 5000; !merge?.progress || typeof merge.progress !== 'object'; merge = await stack.api.ctx.jobs.getJob(JobName.Merge, { videoId: up.id })) {
+      assert.ok(Date.now() < deadline, 'the progress the proxy let through is stored');
+      await sleep(20);
+    }
+    assert.equal(await merge.getState(), 'active');
+    assert.deepEqual(mergeProgressSchema.parse(merge.progress), mergeProgress(CHUNK_READ_BATCH, chunksTotal), 'one batch of the chunks merged, not all');
+    assert.equal(merge.attemptsStarted, 1);
+    assert.equal(await stack.api.ctx.jobs.getJob(JobName.Track, { videoId: up.id }), undefined, 'the merge has not added the track job');
+    const during = await stack.get(up.id);
+    assert.equal(during.status, 'processing');
+    assert.equal(during.progress.chunks_done, chunksTotal);
+
     victim.kill('SIGKILL');
     await new Promise((r) => victim.once('exit', r));
-    assert.notEqual((await stack.get(up.id)).status, 'completed', 'killed before the video was finished');
+    const killedAt = Date.now();
     stack.spawnService('processor');
     const video = await stack.waitForEnd(up.id, 180_000);
     assert.equal(video.status, 'completed', JSON.stringify(video.error));
+    assert.deepEqual(video.progress, { frames_total: 185, frames_done: 185, chunks_total: chunksTotal, chunks_done: chunksTotal });
     await assertWholeAndIdle(stack, up.id, 185);
+    assert.equal(await redis.scard(processor.toKey('stalled')), 0, 'no job left marked stalled');
+
+    // The same merge job, taken over after the stall and run to its end once more: two runs in all.
+    const merged = await stack.api.ctx.jobs.getJob(JobName.Merge, { videoId: up.id });
+    assert.ok(merged);
+    assert.equal(await merged.getState(), 'completed');
+    assert.equal(merged.attemptsStarted, 2, 'the killed run and the one that finished');
+    assert.ok((merged.processedOn ?? 0) >= killedAt - 1000 && (merged.finishedOn ?? 0) > killedAt, 'the finishing run started after the kill');
+    assert.deepEqual(mergeProgressSchema.parse(merged.progress), mergeProgress(chunksTotal, chunksTotal));
+    const track = await stack.api.ctx.jobs.getJob(JobName.Track, { videoId: up.id });
+    assert.equal(await track?.getState(), 'completed');
+    assert.equal(track?.attemptsStarted, 1, 'one track job, run once');
+
+    // The summary counts what /detections lists, once: no chunk was folded in twice.
+    const frames = await stack.allFrames(up.id);
+    const perLabel = new Map<string, number>();
+    for (const frame of frames) for (const label of new Set(frame.objects.map((o) => o.label))) perLabel.set(label, (perLabel.get(label) ?? 0) + 1);
+    assert.ok(perLabel.size > 0, 'friday.mp4 has objects found');
+    assert.deepEqual(Object.fromEntries(Object.entries(video.summary ?? {}).map(([label, s]) => [label, s.frames])), Object.fromEntries(perLabel));
   });
 });
 
