@@ -111,8 +111,17 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<boolean> {
   return false;
 }
 
+/** Every service runs ffmpeg or ffprobe: without them uploads are refused, so say so before starting anything. */
+function ensureFfmpeg(paths: Record<'ffmpeg' | 'ffprobe', string>): void {
+  const missing = Object.entries(paths).filter(([, bin]) => spawnSync(bin, ['-version']).status !== 0);
+  if (missing.length === 0) return;
+  const names = missing.map(([name, bin]) => `${name} (${bin})`).join(' and ');
+  throw new Error(`${names} cannot be run: install ffmpeg (Debian: apt-get install ffmpeg) or set FFMPEG_PATH / FFPROBE_PATH`);
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
+  ensureFfmpeg({ ffmpeg: config.media.ffmpegPath, ffprobe: config.media.ffprobePath });
   await ensureModel(config.model.path);
   const env: NodeJS.ProcessEnv = { ...process.env };
 

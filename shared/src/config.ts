@@ -134,6 +134,7 @@ export const envSchema = z.object({
   // Annotated videos (docs/outputs.md).
   RENDER_CONCURRENCY: int(1, 64).default(1),
   RENDER_ATTEMPTS: int(1, 10).default(2),
+  RENDER_BACKOFF_MS: int(0).default(5000),
   RENDER_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default('veryfast'),
   RENDER_CRF: int(0, 51).default(23),
 });
@@ -240,8 +241,9 @@ export interface Config {
     /** Tries per webhook delivery, and the first retry delay (doubling each time). */
     webhookAttempts: number;
     webhookBackoffMs: number;
-    /** Tries per render job. */
+    /** Tries per render job, and the first retry delay (doubling each time). */
     renderAttempts: number;
+    renderBackoffMs: number;
   };
   shutdownTimeoutMs: number;
   /** Per-user limits; 0 = none. Over one, an upload or retry answers 429 / 413 and stores nothing. */
@@ -363,6 +365,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       webhookAttempts: e.WEBHOOK_ATTEMPTS,
       webhookBackoffMs: e.WEBHOOK_BACKOFF_MS,
       renderAttempts: e.RENDER_ATTEMPTS,
+      renderBackoffMs: e.RENDER_BACKOFF_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     limits: { activeVideos: e.USER_MAX_ACTIVE_VIDEOS, storedBytes: e.USER_MAX_STORED_BYTES },

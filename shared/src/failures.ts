@@ -18,6 +18,8 @@ export const FailureCode = {
   IncompleteResults: 'incomplete_results',
   /** The object store (STORAGE=s3) did not answer; retried (jobs) or answered 503 (API). */
   StorageUnavailable: 'storage_unavailable',
+  /** A disk had no room for a file being written (ENOSPC, EDQUOT); retried: freeing space fixes it. */
+  StorageFull: 'storage_full',
   /** Redis did not answer; retried (jobs) or answered 503 (API). */
   RedisUnavailable: 'redis_unavailable',
   /** A job's payload does not match its schema: retrying cannot help. */
@@ -104,6 +106,20 @@ export class WebhookDeliveryError extends RetryableFailure {
 /** The endpoint was disabled (now, or before this delivery ran): no retry can deliver it. */
 export class WebhookEndpointDisabledError extends UnrecoverableFailure {
   readonly code = FailureCode.WebhookEndpointDisabled;
+}
+
+/**
+ * A write found its disk full (or over quota). Worth retrying: space is freed by an operator, or by
+ * other work ending. `detail` is what the writer said (ffmpeg's line), kept for the logs.
+ */
+export class StorageFullError extends RetryableFailure {
+  readonly code = FailureCode.StorageFull;
+  constructor(
+    what: string,
+    readonly detail: string,
+  ) {
+    super(`no space left on device: ${what}`);
+  }
 }
 
 export class RedisUnavailableError extends RetryableFailure {

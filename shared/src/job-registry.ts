@@ -117,7 +117,7 @@ export const jobRegistry = {
     payload: renderJobSchema,
     result: renderResultSchema,
     jobId: ({ renderId }: { renderId: string }) => `render-${renderId}`,
-    options: (jobs) => ({ attempts: jobs.renderAttempts, backoff: { type: 'exponential', delay: 5000 }, ...finishedJobRetention }),
+    options: (jobs) => ({ attempts: jobs.renderAttempts, backoff: { type: 'exponential', delay: jobs.renderBackoffMs }, ...finishedJobRetention }),
     // Its video stays completed: the handler's failed hook fails the render (with the reason) and removes any partial file.
     failure: { code: FailureCode.RenderFailed, step: (data) => `render ${data.renderId}`, failsVideo: false },
   }),

@@ -25,10 +25,20 @@ export interface JobHandler<N extends JobName, C> {
   run(run: JobRun<N>, ctx: C): Promise<JobResult<N>>;
   /** Called once when the job has failed for good, after its video was finished as failed: for what else the job owns (an analysis). */
   failed?(data: JobPayload<N>, error: ErrorInfo, ctx: C): Promise<void>;
+  /**
+   * Called when an attempt failed and BullMQ will run the job again after its backoff: to show the
+   * reason while it waits (a render's `error`). `attempt` counts from 1.
+   */
+  retrying?(data: JobPayload<N>, error: ErrorInfo, attempt: { made: number; of: number }, ctx: C): Promise<void>;
 }
 
-export function defineJobHandler<N extends JobName, C>(name: N, run: JobHandler<N, C>['run'], failed?: JobHandler<N, C>['failed']): JobHandler<N, C> {
-  return failed ? { name, run, failed } : { name, run };
+export function defineJobHandler<N extends JobName, C>(
+  name: N,
+  run: JobHandler<N, C>['run'],
+  failed?: JobHandler<N, C>['failed'],
+  retrying?: JobHandler<N, C>['retrying'],
+): JobHandler<N, C> {
+  return { name, run, ...(failed && { failed }), ...(retrying && { retrying }) };
 }
 
 /** Any handler of a job on queue `Q`. */
@@ -111,11 +121,15 @@ export class JobRunner<Q extends QueueName, C> {
       this.setup.metrics?.jobSeconds.observe({ queue: this.setup.queue, job_name: job.name, outcome }, ms() / 1000);
       this.setup.metrics?.jobFailures.inc({ queue: this.setup.queue, job_name: job.name, code, final: String(final) });
       if (err instanceof Error) this.seen.add(err);
+      const message = err instanceof Error ? err.message : String(err);
       if (final) {
-        const message = err instanceof Error ? err.message : String(err);
         // Unrecoverable: the error's own code. Attempts ran out: the job's code, the error's in the message.
         if (retryable && name) await this.failForGood(job, jobRegistry[name].failure.code, `${stepOf(name, job.data)} failed after ${attempts} attempt(s): ${message}`);
         else await this.failForGood(job, code, message);
+      } else if (handler?.retrying && name) {
+        const parsed = jobRegistry[name].payload.safeParse(job.data);
+        // The attempt's own error is what BullMQ must see: a failing hook is only logged.
+        if (parsed.success) await handler.retrying(parsed.data, { code, message }, { made: job.attemptsMade + 1, of: attempts }, this.setup.context).catch((e: unknown) => log.error({ err: e }, 'could not record a retry'));
       }
       throw err;
     }

@@ -34,7 +34,12 @@ export const renderRecordSchema = z.object({
   /** The MP4's name in storage, once it is complete. */
   file: z.string().nullable(),
   size_bytes: z.number().int().nullable(),
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  error: z
+    .object({ code: z.string(), message: z.string() })
+    .nullable()
+    .describe(
+      'Why it failed (`failed`: e.g. `render_failed`, the message naming the cause), or, while `queued` again after a failed attempt, why that attempt failed (e.g. `storage_full`) before it is retried; null otherwise.',
+    ),
 });
 export type RenderRecord = z.infer<typeof renderRecordSchema>;
 

@@ -48,6 +48,28 @@ describe('disk full during an upload (a 1 MiB tmpfs as the storage dir)', () => 
   });
 });
 
+describe('a server without ffprobe', () => {
+  let api: TestApi;
+  before(async () => {
+    api = await startTestApi({ FFPROBE_PATH: '/nonexistent/ffprobe' });
+    mkdirSync(api.env.storageDir, { recursive: true });
+  });
+  after(async () => {
+    await api?.close().catch(() => undefined);
+  });
+
+  it('refuses an upload with 503 JSON naming the cause, and keeps nothing', async () => {
+    const { authorization } = await api.login('no-ffprobe');
+    const res = await api.http().post('/api/v1/videos').set('authorization', authorization).attach('video', mediaPath('friday.mp4'));
+    assert.equal(res.status, 503, JSON.stringify(res.body));
+    assertError(res.body, 'dependency_unavailable');
+    assert.match((res.body as { error: { message: string } }).error.message, /ffprobe/);
+    assert.deepEqual(filesUnder(api.env.storageDir), [], 'nothing left behind');
+    const listed = await api.http().get('/api/v1/videos').set('authorization', authorization).expect(200);
+    assert.equal((listed.body as { items: unknown[] }).items.length, 0, 'no video recorded');
+  });
+});
+
 describe('the API killed mid-upload', () => {
   const env = createTestEnv({ UPLOAD_IDLE_SECONDS: '1' });
   const running: ChildProcess[] = [];

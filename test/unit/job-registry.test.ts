@@ -63,6 +63,8 @@ describe('job registry', () => {
     assert.notEqual(jobRegistry.render.queue, jobRegistry.detect.queue);
     assert.equal(jobIdOf(JobName.Render, { renderId }), `render-${renderId}`);
     assert.equal(jobOptionsOf(JobName.Render, { videoId, renderId }, loadConfig({ RENDER_ATTEMPTS: '3' })).attempts, 3);
+    assert.deepEqual(jobOptionsOf(JobName.Render, { videoId, renderId }, loadConfig({})).backoff, { type: 'exponential', delay: 5000 });
+    assert.deepEqual(jobOptionsOf(JobName.Render, { videoId, renderId }, loadConfig({ RENDER_BACKOFF_MS: '200' })).backoff, { type: 'exponential', delay: 200 });
     assert.equal(jobRegistry.render.failure.failsVideo, false);
   });
 

@@ -1,7 +1,7 @@
 import type { ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { FfmpegMissingError } from '../failures.js';
+import { FfmpegMissingError, StorageFullError } from '../failures.js';
 import { NO_MEDIA_LIMITS, spawnLimited, type MediaLimits } from '../media-limits.js';
 
 /** Seconds as plain decimals (never exponent notation, which ffmpeg's expressions would misread). */
@@ -21,9 +21,22 @@ export class FfmpegError extends Error {
 }
 
 /**
+ * ffmpeg reports a failed write only as text: strerror(ENOSPC) or strerror(EDQUOT) (glibc's and
+ * musl's wording) in its error line. The one place that text is read; everything after branches on
+ * StorageFullError.
+ */
+const NO_SPACE = /No space left on device|Disk quota exceeded/i;
+
+/** The error for an ffmpeg that exited with `exitCode`: StorageFullError when it could not write for want of space. */
+export function ffmpegExitError(exitCode: number | null, stderr: string): Error {
+  const noSpace = stderr.split(/ \| |\n/).find((line) => NO_SPACE.test(line));
+  return noSpace ? new StorageFullError('ffmpeg could not write its output file', noSpace.trim()) : new FfmpegError(exitCode, stderr);
+}
+
+/**
  * One ffmpeg process, spawned with an argument array (nothing reaches a shell), its stderr tail kept
- * for the error message. `done` settles when it exits: rejected with FfmpegError (or
- * FfmpegMissingError) unless it exited 0.
+ * for the error message. `done` settles when it exits: rejected with FfmpegError (FfmpegMissingError,
+ * or StorageFullError when its output's disk is full) unless it exited 0.
  */
 export class FfmpegProcess {
   readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
@@ -40,7 +53,7 @@ export class FfmpegProcess {
     this.child.stdin.on('error', () => undefined);
     this.done = new Promise((resolve, reject) => {
       this.child.on('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' ? new FfmpegMissingError('ffmpeg', ffmpegPath) : err));
-      this.child.on('close', (code) => (code === 0 ? resolve() : reject(new FfmpegError(code, this.stderrTail()))));
+      this.child.on('close', (code) => (code === 0 ? resolve() : reject(ffmpegExitError(code, this.stderrTail()))));
     });
     this.done.catch(() => undefined);
   }
@@ -56,7 +69,13 @@ export class FfmpegProcess {
    */
   async write(data: Uint8Array, aheadBytes = 0): Promise<void> {
     this.child.stdin.write(data);
-    while (this.child.stdin.writableLength > aheadBytes && this.child.exitCode === null) await Promise.race([once(this.child.stdin, 'drain'), this.done]);
+    try {
+      while (this.child.stdin.writableLength > aheadBytes && this.child.exitCode === null) await Promise.race([once(this.child.stdin, 'drain'), this.done]);
+    } catch (err) {
+      // A closed pipe (EPIPE, which `once` rejects with) means ffmpeg stopped: its exit says why (a full disk, a bad input).
+      await this.done;
+      throw err;
+    }
   }
 
   kill(): void {

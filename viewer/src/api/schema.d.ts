@@ -4334,6 +4334,7 @@ export interface components {
         Render: {
             completed_at: string | null;
             created_at: string;
+            /** @description Why it failed (`failed`: e.g. `render_failed`, the message naming the cause), or, while `queued` again after a failed attempt, why that attempt failed (e.g. `storage_full`) before it is retried; null otherwise. */
             error: {
                 code: string;
                 message: string;

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { MulterError } from 'multer';
 import type { Redis } from 'ioredis';
-import { isRedisDown, StorageUnavailableError, type Logger } from '@video-detect/shared';
+import { FfmpegMissingError, isRedisDown, StorageUnavailableError, type Logger } from '@video-detect/shared';
 import { HttpError } from './http-error.js';
 
 export interface ErrorBody {
@@ -30,6 +30,9 @@ export function errorHandler(logger: Logger, redis: Redis): ErrorRequestHandler 
       [status, code, message] = multerStatus[err.code] ?? [400, 'bad_upload', err.message];
     } else if (err instanceof StorageUnavailableError) {
       [status, code, message] = [503, 'dependency_unavailable', 'A dependency (object storage) is unreachable; try again shortly.'];
+    } else if (err instanceof FfmpegMissingError) {
+      // A server set up without ffmpeg: the upload is refused whole (nothing kept), and the log says what to install.
+      [status, code, message] = [503, 'dependency_unavailable', 'The server cannot read videos right now (its ffprobe is missing); nothing was kept. Try again later.'];
     } else if ((err as NodeJS.ErrnoException | null)?.code === 'ENOSPC') {
       // The upload's partial file is removed by multer (or removeOnError) before this answers.
       [status, code, message] = [507, 'insufficient_storage', 'The server has no room to store the upload; nothing was kept. Try again later.'];

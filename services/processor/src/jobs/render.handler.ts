@@ -8,6 +8,7 @@ import {
   probeAudioCodec,
   probeVideo,
   RenderStatus,
+  StorageFullError,
   UnreadableVideoError,
   renderFileName,
   VideoStatus,
@@ -23,7 +24,8 @@ const ownerOf = (video: VideoRecord) => ({ id: video.owner_id, clientTag: video.
 /**
  * The `render` job: draws a completed video's stored boxes into a new MP4 (docs/outputs.md). The
  * file is written to scratch and published only when ffmpeg finished it, so a failed or deleted
- * render leaves nothing behind. When the job fails for good the render is failed with the reason.
+ * render leaves nothing behind. While a failed attempt waits to be retried the render is `queued`
+ * with that attempt's `error`; when the job fails for good the render is failed with the reason.
  */
 export const renderHandler = defineJobHandler(
   JobName.Render,
@@ -72,6 +74,8 @@ export const renderHandler = defineJobHandler(
     } catch (err) {
       await ctx.uploads.discardScratch(fileName);
       if (err instanceof RenderStoppedError) return { frames: 0, bytes: 0 };
+      // Say where: the operator frees space there, and the retry (or a new request) renders it.
+      if (err instanceof StorageFullError) throw new StorageFullError('the rendered MP4 could not be written in VIDEO_STORAGE_DIR; free space there', err.detail);
       throw err;
     }
     const bytes = await ctx.uploads.commitScratch(fileName);
@@ -89,5 +93,12 @@ export const renderHandler = defineJobHandler(
     await ctx.uploads.discardScratch(renderFileName(videoId, renderId));
     const [video, render] = await Promise.all([ctx.videos.get(videoId), ctx.renders.get(videoId, renderId)]);
     if (video && render) await ctx.renders.replace({ ...render, status: RenderStatus.Failed, completed_at: new Date().toISOString(), error }, ownerOf(video));
+  },
+  // Waiting for its next attempt: queued again, with the reason the last one failed for clients to see.
+  async ({ videoId, renderId }, error, attempt, ctx) => {
+    const [video, render] = await Promise.all([ctx.videos.get(videoId), ctx.renders.get(videoId, renderId)]);
+    if (!video || !render || render.status === RenderStatus.Completed || render.status === RenderStatus.Failed) return;
+    const message = `attempt ${attempt.made} of ${attempt.of} failed, it will be tried again: ${error.message}`;
+    await ctx.renders.replace({ ...render, status: RenderStatus.Queued, progress: { ...render.progress, frames_done: 0 }, error: { code: error.code, message } }, ownerOf(video));
   },
 );
