@@ -11,6 +11,16 @@ export const planResultSchema = z.object({ chunks: z.number().int(), framesAnaly
 /** `merge`: runs once every chunk of the video is done. */
 export const mergeJobSchema = videoJobSchema.extend({ chunksTotal: z.number().int().min(0) });
 export const mergeResultSchema = z.object({ status: z.enum(videoStatuses) });
+/**
+ * What a running merge reports as its BullMQ job progress after each batch of chunks it has read:
+ * `progress` is the percentage (bull-board draws it), the counts say how far a long video's merge got.
+ */
+export const mergeProgressSchema = z.object({ progress: z.number().int().min(0).max(100), chunksMerged: z.number().int().min(0), chunksTotal: z.number().int().min(0) });
+export type MergeProgress = z.infer<typeof mergeProgressSchema>;
+
+export function mergeProgress(chunksMerged: number, chunksTotal: number): MergeProgress {
+  return { progress: chunksTotal === 0 ? 100 : Math.floor((chunksMerged * 100) / chunksTotal), chunksMerged, chunksTotal };
+}
 
 /** `track`: runs after a complete merge when tracking is on; carries the merge's per-class summary, which it completes with track counts. */
 export const trackJobSchema = videoJobSchema.extend({ summary: summarySchema });

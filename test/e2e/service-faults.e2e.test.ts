@@ -3,10 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { JobName } from '@video-detect/shared';
+import { CHUNK_READ_BATCH, createRedis, JobName, mergeProgress, mergeProgressSchema, type MergeProgress } from '@video-detect/shared';
+import type { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PrivateRedis } from '../helpers/private-redis.js';
 import { mountTmpfs } from '../helpers/tmpfs.js';
+import { RedisFreezeProxy } from '../helpers/redis-freeze-proxy.js';
 import { TestStack } from '../helpers/stack.js';
 import { mediaPath } from '../helpers/test-env.js';
 
@@ -16,6 +18,14 @@ async function waitFor(stack: TestStack, id: string, ready: (v: Awaited<ReturnTy
     if (ready(await stack.get(id))) return;
     assert.ok(Date.now() < deadline, `${what}\n${stack.recentLogs()}`);
   }
+}
+
+/** `promise`, or a failure saying `what` did not happen within `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  const timer = sleep(ms, 'timeout' as const, { ref: false });
+  const first = await Promise.race([promise, timer]);
+  assert.notEqual(first, 'timeout', `${what}: not within ${ms} ms`);
+  return first as T;
 }
 
 /** Every analysed frame exactly once, in order, and nothing left in the queues. */
@@ -66,31 +76,110 @@ describe('Redis killed (SIGKILL) mid-video and restarted with AOF on', () => {
   });
 });
 
-describe('the processor killed (SIGKILL) in the merge', () => {
-  let stack: TestStack;
-  before(async () => {
-    stack = await TestStack.start({ CHUNK_FRAMES: '48', RATE_LIMIT_MAX: '100000', JOB_LOCK_MS: '3000', JOB_STALLED_INTERVAL_MS: '1000' });
-    stack.spawnService('detector', { DETECTOR_CONCURRENCY: '2' });
-    await stack.waitForWorkers('detector', 1);
-  });
-  after(async () => {
-    await stack.stop();
-  });
+/** friday.mp4 in 8-frame chunks: 24 of them, more than one merge batch (CHUNK_READ_BATCH). */
+const mergeChunks = Math.ceil(185 / 8);
 
-  it('another processor takes the merge (and tracking) over: completed, each frame once', async () => {
-    const victim = stack.spawnService('processor');
-    await stack.waitForWorkers('processor', 1);
-    const up = await stack.upload(mediaPath('friday.mp4'));
-    // The last chunk's result is what releases the merge: kill when every chunk is stored.
-    await waitFor(stack, up.id, (v) => v.progress.chunks_total !== null && v.progress.chunks_done === v.progress.chunks_total, 'every chunk stored');
-    victim.kill('SIGKILL');
-    await new Promise((r) => victim.once('exit', r));
-    assert.notEqual((await stack.get(up.id)).status, 'completed', 'killed before the video was finished');
-    stack.spawnService('processor');
-    const video = await stack.waitForEnd(up.id, 180_000);
-    assert.equal(video.status, 'completed', JSON.stringify(video.error));
-    await assertWholeAndIdle(stack, up.id, 185);
+/**
+ * A processor SIGKILLed while its `merge` job's handler is running, at the point where it sends a
+ * Redis command holding `marker`: it reaches Redis through a proxy that holds all of its traffic
+ * from there on, so it is stopped at that point of the handler however fast the merge runs.
+ * `checkFrozen` checks the state it left (the job and video), then it is killed, another processor
+ * starts, and the video must complete as if nothing happened.
+ */
+function processorKilledInMerge(where: string, marker: string, checkFrozen: (stack: TestStack, videoId: string) => Promise<void>): void {
+  describe(`the processor killed (SIGKILL) in the merge: ${where}`, () => {
+    let stack: TestStack;
+    let proxy: RedisFreezeProxy | undefined;
+    let redis: Redis;
+    before(async () => {
+      assert.ok(mergeChunks > CHUNK_READ_BATCH, 'the merge reports progress before its last batch');
+      stack = await TestStack.start({ CHUNK_FRAMES: '8', RATE_LIMIT_MAX: '100000', JOB_LOCK_MS: '4000', JOB_STALLED_INTERVAL_MS: '1000' });
+      redis = createRedis(stack.api.env.vars.REDIS_URL!, 'request');
+      stack.spawnService('detector', { DETECTOR_CONCURRENCY: '2' });
+      await stack.waitForWorkers('detector', 1);
+    });
+    after(async () => {
+      await stack.stop();
+      await proxy?.close();
+      redis.disconnect();
+    });
+
+    it('killed inside the merge handler (its job active under its lock): the merge job is run again once, completed, each frame once', async () => {
+      proxy = await RedisFreezeProxy.start(stack.api.env.vars.REDIS_URL!, marker);
+      const victim = stack.spawnService('processor', { REDIS_URL: proxy.url });
+      await stack.waitForWorkers('processor', 1);
+      const up = await stack.upload(mediaPath('friday.mp4'));
+      await within(proxy.frozen, 180_000, `the merge sent ${marker}\n${stack.recentLogs()}`);
+
+      // What only a merge in progress leaves. The lock first: the frozen victim renews it no more.
+      const processor = stack.api.ctx.jobs.queues.processor;
+      assert.ok(await redis.get(processor.toKey(`${up.id}-merge:lock`)), "the victim's worker holds the merge's lock");
+      const merge = await stack.api.ctx.jobs.getJob(JobName.Merge, { videoId: up.id });
+      assert.equal(await merge?.getState(), 'active');
+      assert.equal(merge?.attemptsStarted, 1);
+      const during = await stack.get(up.id);
+      assert.equal(during.status, 'processing');
+      assert.equal(during.progress.chunks_done, mergeChunks);
+      await checkFrozen(stack, up.id);
+
+      victim.kill('SIGKILL');
+      await new Promise((r) => victim.once('exit', r));
+      const killedAt = Date.now();
+      stack.spawnService('processor');
+      const video = await stack.waitForEnd(up.id, 180_000);
+      assert.equal(video.status, 'completed', JSON.stringify(video.error));
+      assert.deepEqual(video.progress, { frames_total: 185, frames_done: 185, chunks_total: mergeChunks, chunks_done: mergeChunks });
+      // The track job the victim had added can finish the video before the killed merge's lock runs
+      // out: that merge is then taken over afterwards (a lock time and a stall check later) and has nothing to do.
+      for (const deadline = Date.now() + 30_000; (await (await stack.api.ctx.jobs.getJob(JobName.Merge, { videoId: up.id }))?.getState()) !== 'completed'; await sleep(100)) {
+        assert.ok(Date.now() < deadline, `the killed merge job ran again to its end\n${stack.recentLogs()}`);
+      }
+      await assertWholeAndIdle(stack, up.id, 185);
+      assert.equal(await redis.scard(processor.toKey('stalled')), 0, 'no job left marked stalled');
+
+      // The same merge job, taken over after the stall and run to its end once more: two starts in all.
+      const merged = await stack.api.ctx.jobs.getJob(JobName.Merge, { videoId: up.id });
+      assert.equal(merged?.attemptsStarted, 2, 'the killed run and the one that finished');
+      assert.ok((merged?.processedOn ?? 0) >= killedAt - 1000 && (merged?.finishedOn ?? 0) > killedAt, 'the finishing run started after the kill');
+      assert.deepEqual(mergeProgressSchema.parse(merged?.progress), mergeProgress(mergeChunks, mergeChunks));
+      const track = await stack.api.ctx.jobs.getJob(JobName.Track, { videoId: up.id });
+      assert.equal(await track?.getState(), 'completed');
+      assert.equal(track?.attemptsStarted, 1, 'one track job, run once');
+      const finished = (await processor.getJobs(['completed', 'failed'])).filter((job) => (job.data as { videoId?: string }).videoId === up.id);
+      assert.deepEqual(finished.map((job) => job.name).sort(), [JobName.Merge, JobName.Plan, JobName.Track].sort(), 'each processor job of the video once');
+
+      // The summary counts what /detections lists, once: no chunk was folded in twice.
+      const frames = await stack.allFrames(up.id);
+      const perLabel = new Map<string, number>();
+      for (const frame of frames) for (const label of new Set(frame.objects.map((o) => o.label))) perLabel.set(label, (perLabel.get(label) ?? 0) + 1);
+      assert.ok(perLabel.size > 0, 'friday.mp4 has objects found');
+      assert.deepEqual(Object.fromEntries(Object.entries(video.summary ?? {}).map(([label, s]) => [label, s.frames])), Object.fromEntries(perLabel));
+    });
   });
+}
+
+/** The merge job's progress as stored, waiting for a progress write the proxy let through to be applied. */
+async function storedMergeProgress(stack: TestStack, videoId: string): Promise<MergeProgress> {
+  for (const deadline = Date.now() + 5000; ; await sleep(20)) {
+    const progress = (await stack.api.ctx.jobs.getJob(JobName.Merge, { videoId }))?.progress;
+    if (progress && typeof progress === 'object') return mergeProgressSchema.parse(progress);
+    assert.ok(Date.now() < deadline, 'the progress the proxy let through is stored');
+  }
+}
+
+// Half-way through reading the chunks: the first batch reported merged (the only write so far).
+processorKilledInMerge('half-way through reading the chunks', '"chunksMerged":', async (stack, videoId) => {
+  assert.deepEqual(await storedMergeProgress(stack, videoId), mergeProgress(CHUNK_READ_BATCH, mergeChunks), 'one batch of the chunks merged, not all');
+  assert.equal(await stack.api.ctx.jobs.getJob(JobName.Track, { videoId }), undefined, 'the merge has not added the track job');
+});
+
+// At its last write: the track job added, the merge job not yet finished (the retry adds it again).
+processorKilledInMerge('right after it added the track job', '-track', async (stack, videoId) => {
+  assert.deepEqual(await storedMergeProgress(stack, videoId), mergeProgress(mergeChunks, mergeChunks), 'every chunk merged');
+  for (const deadline = Date.now() + 5000; !(await stack.api.ctx.jobs.getJob(JobName.Track, { videoId })); await sleep(20)) {
+    assert.ok(Date.now() < deadline, 'the track job the proxy let through is stored');
+  }
+  assert.equal(await (await stack.api.ctx.jobs.getJob(JobName.Track, { videoId }))?.getState(), 'waiting', 'nothing has run the track job yet');
 });
 
 describe("disk full while a detector writes results (Redis's AOF on a full tmpfs)", () => {

@@ -1,4 +1,4 @@
-import { chunkLayoutOf, ChunksFailedError, defineJobHandler, IncompleteResultsError, JobName, readChunks, VideoStatus } from '@video-detect/shared';
+import { CHUNK_READ_BATCH, chunkLayoutOf, ChunksFailedError, defineJobHandler, IncompleteResultsError, JobName, mergeProgress, readChunks, VideoStatus } from '@video-detect/shared';
 import type { ProcessorContext } from '../context.js';
 import { completeVideo } from './complete-video.js';
 import { ChunkResultMerger } from './merge-chunk-results.js';
@@ -6,7 +6,8 @@ import { ChunkResultMerger } from './merge-chunk-results.js';
 /**
  * The `merge` job, run when every chunk is done (completed, or failed for good). Proves every
  * analysed frame is stored exactly once and builds the per-class summary; then adds the `track`
- * job, or (tracking switched off) finishes the video as completed. Results with a gap are
+ * job, or (tracking switched off) finishes the video as completed; its job progress (`MergeProgress`)
+ * counts the chunks read so far. Results with a gap are
  * IncompleteResultsError; a chunk that failed for good while the video is still processing (its
  * detector failed it already in the common case) is ChunksFailedError.
  */
@@ -17,7 +18,14 @@ export const mergeHandler = defineJobHandler(JobName.Merge, async ({ job, data: 
   if (!layout) throw new IncompleteResultsError(['the video has no chunk plan (frames_total or chunk_frames missing)']);
 
   const merger = new ChunkResultMerger(layout);
-  if (chunksTotal > 0) for await (const { chunk, frames } of readChunks(ctx.videos, videoId, 0, chunksTotal - 1)) merger.add(chunk, frames);
+  let merged = 0;
+  if (chunksTotal > 0) {
+    for await (const { chunk, frames } of readChunks(ctx.videos, videoId, 0, chunksTotal - 1)) {
+      merger.add(chunk, frames);
+      // Once per batch read: the job's progress shows how far a long video's merge got (bull-board, Queue.getJob).
+      if (++merged % CHUNK_READ_BATCH === 0 || merged === chunksTotal) await job.updateProgress(mergeProgress(merged, chunksTotal));
+    }
+  }
   const complete = merger.complete();
   // Reasons of the chunks that failed for good (stalled too often, or their detector could not record it).
   const failures = Object.values(await job.getIgnoredChildrenFailures());
