@@ -9,6 +9,8 @@ export interface ProbedVideo extends VideoInfo {
   streamIndex: number;
   /** Container start time (s): subtract it from a frame's pts to get "seconds from the start". */
   startTime: number;
+  /** The video stream's time base (`1/15360`): renders that keep source frame times are encoded in it. */
+  timeBase: string;
 }
 
 /** The parts of `ffprobe -of json -show_streams -show_format` read here. */
@@ -20,6 +22,7 @@ interface FfprobeStream {
   height?: number;
   avg_frame_rate?: string;
   r_frame_rate?: string;
+  time_base?: string;
   duration?: string;
   nb_frames?: string;
   disposition?: { attached_pic?: number };
@@ -110,6 +113,8 @@ export async function probeVideo(source: MediaInput | string, ffprobePath = 'ffp
     duration,
     frame_count: frameCount !== null && frameCount > 0 ? frameCount : null,
     startTime: parseNumber(data.format?.start_time) ?? 0,
+    // 1/90000 (MPEG's clock) should ffprobe not say: fine enough for any frame rate.
+    timeBase: /^\d+\/\d+$/.test(stream.time_base ?? '') && parseRate(stream.time_base) !== null ? stream.time_base! : '1/90000',
   };
 }
 

@@ -31,7 +31,7 @@ export async function storeVideo(ctx: AppContext, spec: StoredVideoSpec): Promis
     file = `${id}${path.extname(spec.media)}`;
     await ctx.uploads.put(file, createReadStream(spec.media));
     await ctx.uploads.promote(file);
-    const { streamIndex: _s, startTime: _t, ...probed } = await probeVideo(await ctx.uploads.source(file), ctx.config.media.ffprobePath);
+    const { streamIndex: _s, startTime: _t, timeBase: _b, ...probed } = await probeVideo(await ctx.uploads.source(file), ctx.config.media.ffprobePath);
     video = probed;
   }
   const now = new Date().toISOString();

@@ -91,7 +91,7 @@ export class VideoService {
       if (err instanceof UnreadableVideoError) throw new HttpError(415, 'unsupported_media', `Not a decodable video: ${err.detail}.`);
       throw err;
     }
-    const { streamIndex: _s, startTime: _t, ...video } = probed;
+    const { streamIndex: _s, startTime: _t, timeBase: _b, ...video } = probed;
     const record = queuedVideoRecord({
       id,
       owner_id: ownerId,
