@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fillRect, newRenderRecord, renderIdOf, renderOptionsSchema, sourceFrameRange, strokeRect, yuvFrameBytes, yuvOf, type YuvImage } from '@video-detect/shared';
 import { cocoCategoryId, exportFileName, motLines } from '../../services/api/src/exports/export-formats.js';
+import { encoderArgs, frameDuration, frameTimingOf, isConstantRate } from '../../services/processor/src/rendering/render-video.js';
 
 const image = (width: number, height: number): YuvImage => ({ width, height, data: Buffer.alloc(yuvFrameBytes(width, height), 0) });
 
@@ -55,5 +56,27 @@ describe('outputs: pure parts', () => {
     const pts = [0, 0.04, 0.08, 0.12, 2.0];
     assert.deepEqual(sourceFrameRange(pts, 0, 1), { startFrame: 0, endFrame: 1, selectFrom: null, selectTo: 0.02, seekTo: 0 });
     assert.deepEqual(sourceFrameRange(pts, 4, 5), { startFrame: 4, endFrame: 5, selectFrom: 1.06, selectTo: null, seekTo: 0.06 });
+  });
+
+  it('renders a constant-rate source as numbered raw frames, anything else with each frame at its source time', () => {
+    const grid = (n: number, fps: number, round: number) => Array.from({ length: n }, (_, i) => Math.round((5 + i / fps) * round) / round);
+    assert.ok(isConstantRate(grid(900, 30, 1000), 30), '30 fps in a millisecond time base (33, 33, 34 ms), starting at 5 s');
+    assert.ok(isConstantRate(grid(900, 30000 / 1001, 30000), 30000 / 1001), '29.97 fps');
+    const dropped = grid(300, 25, 1000).filter((_, i) => i !== 100);
+    assert.ok(!isConstantRate(dropped, 25), 'a dropped frame');
+    const phone = Array.from({ length: 60 }, (_, i) => i * 0.033 + 0.02 * Math.floor(i / 5));
+    assert.ok(!isConstantRate(phone, 60 / (phone.at(-1)! + 0.033)), 'a phone recording at its average rate');
+
+    const input = { width: 320, height: 240, fps: 25, source: { input: '/v/a.mp4', label: 'a.mp4' }, audioCodec: 'aac', output: '/v/r.mp4', encoder: { preset: 'veryfast', crf: 23 } };
+    const constant = encoderArgs(input, frameTimingOf({ frameTimes: grid(50, 25, 1000), fps: 25, timeBase: '1/12800' }));
+    assert.deepEqual(constant.slice(0, 10), ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', '320x240', '-framerate', '25', '-i', 'pipe:0']);
+    assert.ok(!constant.includes('-fps_mode'), 'constant-rate renders are encoded as before');
+    const timed = encoderArgs(input, frameTimingOf({ frameTimes: phone, fps: 27, timeBase: '1/90000' }));
+    assert.deepEqual(timed.slice(0, 4), ['-f', 'matroska', '-i', 'pipe:0']);
+    assert.deepEqual(timed.slice(timed.indexOf('-fps_mode'), timed.indexOf('-fps_mode') + 4), ['-fps_mode', 'passthrough', '-enc_time_base', '1:90000']);
+
+    assert.equal(frameDuration(phone, 3, 27), phone[4]! - phone[3]!);
+    assert.equal(frameDuration(phone, 59, 27), phone[59]! - phone[58]!, 'the last frame lasts as long as the one before');
+    assert.equal(frameDuration([0], 0, 25), 1 / 25);
   });
 });

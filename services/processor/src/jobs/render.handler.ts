@@ -41,7 +41,8 @@ export const renderHandler = defineJobHandler(
     const source = await ctx.uploads.source(video.file);
     const { ffmpegPath, ffprobePath, limits } = ctx.config.media;
     const probed = await probeVideo(source, ffprobePath, limits);
-    const framesTotal = (await listFrameTimestamps(source, probed.streamIndex, ffprobePath, limits)).length;
+    const frameTimes = await listFrameTimestamps(source, probed.streamIndex, ffprobePath, limits);
+    const framesTotal = frameTimes.length;
     const audioCodec = await probeAudioCodec(source, ffprobePath, limits);
     const fileName = renderFileName(videoId, renderId);
     let record: RenderRecord = { ...render, status: RenderStatus.Processing, progress: { frames_done: 0, frames_total: framesTotal }, error: null };
@@ -59,6 +60,8 @@ export const renderHandler = defineJobHandler(
           width: probed.width,
           height: probed.height,
           fps: probed.fps ?? 25,
+          frameTimes,
+          timeBase: probed.timeBase,
           audioCodec,
           output: ctx.uploads.scratchPathOf(fileName),
           encoder: ctx.config.renders,

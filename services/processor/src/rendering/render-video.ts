@@ -10,7 +10,9 @@ import {
   type MediaLimits,
   type Logger,
   type RenderOptions,
+  UnreadableVideoError,
 } from '@video-detect/shared';
+import { timedFrameHeader, timedFramesHeader } from './timed-raw-frames.js';
 
 /** Where and how to render one video. */
 export interface RenderInput {
@@ -23,6 +25,9 @@ export interface RenderInput {
   width: number;
   height: number;
   fps: number;
+  /** Presentation time (s) of each source frame in order (`listFrameTimestamps`), and the video stream's time base (`1/15360`). */
+  frameTimes: readonly number[];
+  timeBase: string;
   /** The source's audio codec (null: no audio): AAC and MP3 are copied, others re-encoded to AAC. */
   audioCodec: string | null;
   /** Where the MP4 is written. */
@@ -34,14 +39,47 @@ export interface RenderInput {
   holdBoxes: boolean;
 }
 
-/** The ffmpeg command that encodes raw I420 frames from stdin into a browser-playable MP4 with the source's audio. */
-export function encoderArgs(input: Pick<RenderInput, 'width' | 'height' | 'fps' | 'source' | 'audioCodec' | 'output' | 'encoder'>): string[] {
+/** How far (s) a frame may sit from its place on the constant-rate grid for the source to count as constant-rate. */
+const CONSTANT_RATE_TOLERANCE = 0.001;
+
+/**
+ * Whether every frame sits on the grid of `fps` from the first one (within a millisecond: what a
+ * millisecond time base rounds to), so numbering frames at `fps` keeps each at its source time.
+ */
+export function isConstantRate(frameTimes: readonly number[], fps: number): boolean {
+  const first = frameTimes[0] ?? 0;
+  return frameTimes.every((t, i) => Math.abs(t - first - i / fps) <= CONSTANT_RATE_TOLERANCE);
+}
+
+/**
+ * How frames reach the encoder. A constant-rate source: raw frames numbered at its rate. Any other
+ * (a phone's variable rate, dropped frames): each frame with its source time from the first frame,
+ * in a Matroska stream (`timed-raw-frames.ts`), encoded in the source's time base without re-timing,
+ * so the render plays in step with the source and its audio.
+ */
+export type FrameTiming = { kind: 'constant' } | { kind: 'source'; timeBase: string };
+
+export function frameTimingOf(input: Pick<RenderInput, 'frameTimes' | 'fps' | 'timeBase'>): FrameTiming {
+  return isConstantRate(input.frameTimes, input.fps) ? { kind: 'constant' } : { kind: 'source', timeBase: input.timeBase.replace('/', ':') };
+}
+
+/** Frame `i`'s duration: to the next frame; the last one lasts as long as the one before it. */
+export function frameDuration(frameTimes: readonly number[], i: number, fps: number): number {
+  const [t, next, previous] = [frameTimes[i]!, frameTimes[i + 1], frameTimes[i - 1]];
+  return next !== undefined ? next - t : previous !== undefined ? t - previous : 1 / fps;
+}
+
+/** The ffmpeg command that encodes I420 frames from stdin into a browser-playable MP4 with the source's audio. */
+export function encoderArgs(input: Pick<RenderInput, 'width' | 'height' | 'fps' | 'source' | 'audioCodec' | 'output' | 'encoder'>, timing: FrameTiming = { kind: 'constant' }): string[] {
   const audio = input.audioCodec === null ? [] : ['-map', '1:a:0', ...(['aac', 'mp3'].includes(input.audioCodec) ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', '160k'])];
+  const frames = timing.kind === 'constant' ? ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${input.width}x${input.height}`, '-framerate', String(input.fps)] : ['-f', 'matroska'];
+  // Every frame at its own time: no frame dropped, doubled or moved to a constant-rate grid.
+  const keepTimes = timing.kind === 'constant' ? [] : ['-fps_mode', 'passthrough', '-enc_time_base', timing.timeBase];
   return [
-    '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${input.width}x${input.height}`, '-framerate', String(input.fps), '-i', 'pipe:0',
+    ...frames, '-i', 'pipe:0',
     ...(input.audioCodec === null ? [] : [...inputOptions(input.source), '-i', input.source.input]),
     '-map', '0:v:0', ...audio,
-    '-c:v', 'libx264', '-preset', input.encoder.preset, '-crf', String(input.encoder.crf), '-pix_fmt', 'yuv420p',
+    '-c:v', 'libx264', '-preset', input.encoder.preset, '-crf', String(input.encoder.crf), '-pix_fmt', 'yuv420p', ...keepTimes,
     // moov first: a browser can start playing and seeking before the whole file has arrived.
     '-movflags', '+faststart',
     '-f', 'mp4', '-y', input.output,
@@ -75,7 +113,10 @@ export async function renderVideo(input: RenderInput, stored: AsyncIterable<Fram
   const classes = options.classes ? new Set(options.classes) : null;
   const keep = (o: DetectedObject) => (!classes || classes.has(o.label)) && (options.min_score === null || o.score >= options.min_score);
   const annotator = new FrameAnnotator(input.width, input.height, { trackIds: options.track_ids, trails: options.trails, analysis: input.analysis });
-  const encoder = new FfmpegProcess(input.ffmpegPath, encoderArgs(input), input.limits);
+  const timing = frameTimingOf(input);
+  const encoder = new FfmpegProcess(input.ffmpegPath, encoderArgs(input, timing), input.limits);
+  const first = input.frameTimes[0] ?? 0;
+  if (timing.kind === 'source') await encoder.write(timedFramesHeader(input.width, input.height));
   const decoding = new AbortController();
   const results = (async function* () {
     for await (const batch of stored) yield* batch;
@@ -92,6 +133,12 @@ export async function renderVideo(input: RenderInput, stored: AsyncIterable<Fram
       }
       const shown = current && (current.index === n || input.holdBoxes) ? current : null;
       await annotator.draw(image, { index: n, timestamp: current?.index === n ? current.timestamp : n / input.fps, objects: shown ? shown.objects.filter(keep) : [] });
+      if (timing.kind === 'source') {
+        const t = input.frameTimes[n];
+        // A frame the listing does not have has no source time to keep.
+        if (t === undefined) throw new UnreadableVideoError(`ffmpeg decoded more than the video's ${input.frameTimes.length} frames`);
+        await encoder.write(timedFrameHeader(t - first, frameDuration(input.frameTimes, n, input.fps), image.data.length));
+      }
       await encoder.write(image.data, image.data.length * FRAMES_AHEAD);
       n++;
       if (performance.now() - reported > PROGRESS_EVERY_MS) {
