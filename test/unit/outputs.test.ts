@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fillRect, newRenderRecord, renderIdOf, renderOptionsSchema, sourceFrameRange, strokeRect, yuvFrameBytes, yuvOf, type YuvImage } from '@video-detect/shared';
 import { cocoCategoryId, exportFileName, motLines } from '../../services/api/src/exports/export-formats.js';
-import { encoderArgs, frameDuration, frameTimingOf, isConstantRate } from '../../services/processor/src/rendering/render-video.js';
+import { encoderArgs, frameDuration, frameTimingOf, isConstantRate, strictlyRisingTimes } from '../../services/processor/src/rendering/render-video.js';
 
 const image = (width: number, height: number): YuvImage => ({ width, height, data: Buffer.alloc(yuvFrameBytes(width, height), 0) });
 
@@ -78,5 +78,17 @@ describe('outputs: pure parts', () => {
     assert.equal(frameDuration(phone, 3, 27), phone[4]! - phone[3]!);
     assert.equal(frameDuration(phone, 59, 27), phone[59]! - phone[58]!, 'the last frame lasts as long as the one before');
     assert.equal(frameDuration([0], 0, 25), 1 / 25);
+  });
+
+  it('keeps source times from the first frame, moving a frame that repeats or goes back a tick after the one before', () => {
+    assert.deepEqual(strictlyRisingTimes([1.5, 1.533, 1.6], '1/1000'), [0, 1.533 - 1.5, 1.6 - 1.5]);
+    const tick = 1 / 15360;
+    const times = strictlyRisingTimes([2, 2.04, 2.04, 2.03, 2.08], '1/15360');
+    assert.deepEqual(times.slice(0, 2), [0, 2.04 - 2]);
+    assert.ok(Math.abs(times[2]! - (times[1]! + tick)) < 1e-12, 'a repeated time: one tick on');
+    assert.ok(Math.abs(times[3]! - (times[2]! + tick)) < 1e-12, 'a time that goes back: one tick after the one before');
+    assert.ok(Math.abs(times[4]! - (2.08 - 2)) < 1e-12, 'later frames keep their own time');
+    assert.ok(times.every((t, i) => i === 0 || t > times[i - 1]!));
+    assert.deepEqual(strictlyRisingTimes([], '1/90000'), []);
   });
 });

@@ -63,6 +63,20 @@ export function frameTimingOf(input: Pick<RenderInput, 'frameTimes' | 'fps' | 't
   return isConstantRate(input.frameTimes, input.fps) ? { kind: 'constant' } : { kind: 'source', timeBase: input.timeBase.replace('/', ':') };
 }
 
+/**
+ * Each frame's time from the first one, in the order decoded, at least one tick of the time base
+ * (`1/15360`) after the one before: a file with two frames at one time (a muxer's rounding) still
+ * renders, the later frame a tick on, where an encoder keeping source times would refuse it.
+ */
+export function strictlyRisingTimes(frameTimes: readonly number[], timeBase: string): number[] {
+  const [num = 1, den = 1000] = timeBase.split(/[/:]/).map(Number);
+  const tick = num / den;
+  const first = frameTimes[0] ?? 0;
+  const times: number[] = [];
+  for (const t of frameTimes) times.push(times.length === 0 ? 0 : Math.max(t - first, times[times.length - 1]! + tick));
+  return times;
+}
+
 /** Frame `i`'s duration: to the next frame; the last one lasts as long as the one before it. */
 export function frameDuration(frameTimes: readonly number[], i: number, fps: number): number {
   const [t, next, previous] = [frameTimes[i]!, frameTimes[i + 1], frameTimes[i - 1]];
@@ -115,7 +129,7 @@ export async function renderVideo(input: RenderInput, stored: AsyncIterable<Fram
   const annotator = new FrameAnnotator(input.width, input.height, { trackIds: options.track_ids, trails: options.trails, analysis: input.analysis });
   const timing = frameTimingOf(input);
   const encoder = new FfmpegProcess(input.ffmpegPath, encoderArgs(input, timing), input.limits);
-  const first = input.frameTimes[0] ?? 0;
+  const times = timing.kind === 'source' ? strictlyRisingTimes(input.frameTimes, input.timeBase) : [];
   if (timing.kind === 'source') await encoder.write(timedFramesHeader(input.width, input.height));
   const decoding = new AbortController();
   const results = (async function* () {
@@ -134,10 +148,10 @@ export async function renderVideo(input: RenderInput, stored: AsyncIterable<Fram
       const shown = current && (current.index === n || input.holdBoxes) ? current : null;
       await annotator.draw(image, { index: n, timestamp: current?.index === n ? current.timestamp : n / input.fps, objects: shown ? shown.objects.filter(keep) : [] });
       if (timing.kind === 'source') {
-        const t = input.frameTimes[n];
+        const t = times[n];
         // A frame the listing does not have has no source time to keep.
-        if (t === undefined) throw new UnreadableVideoError(`ffmpeg decoded more than the video's ${input.frameTimes.length} frames`);
-        await encoder.write(timedFrameHeader(t - first, frameDuration(input.frameTimes, n, input.fps), image.data.length));
+        if (t === undefined) throw new UnreadableVideoError(`ffmpeg decoded more than the video's ${times.length} frames`);
+        await encoder.write(timedFrameHeader(t, frameDuration(times, n, input.fps), image.data.length));
       }
       await encoder.write(image.data, image.data.length * FRAMES_AHEAD);
       n++;
