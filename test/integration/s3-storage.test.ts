@@ -56,6 +56,8 @@ describe('object storage (STORAGE=s3)', () => {
     const stored = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
     assert.equal(sha256(await stored.Body!.transformToByteArray()), sha256(readFileSync(bigVideo)));
     assert.equal(res.body.video.width, 1280, 'probed through a presigned URL');
+    const served = await api.http().get(`/api/v1/videos/${res.body.id}/file`).set('authorization', alice).responseType('blob').expect(200);
+    assert.equal(sha256(served.body as Buffer), sha256(readFileSync(bigVideo)), 'the promoted copy served whole through the API');
     assert.deepEqual(readdirSync(api.env.storageDir), []);
     assert.equal(await s3.pendingUploads(), 0);
   });
