@@ -23,7 +23,7 @@ import { benchFairness } from './bench/fairness.js';
 import { emit, figure, note, type Figure } from './bench/figures.js';
 import { makeLongVideo, measureObjectStoreReads } from './bench/object-store-reads.js';
 import { ServiceStack } from './bench/service-stack.js';
-import { syntheticCrossings } from './bench/synthetic-video.js';
+import { syntheticCrossings, syntheticObjectsPerFrame } from './bench/synthetic-video.js';
 import { drawboxFilterSpeed, exportSpeed, probeSource, reencodeSpeed, renderEncoder, renderSpeed, type Speed } from './bench/outputs.js';
 import { peakRssMb, storeSyntheticVideo, timeAnalysis, timeTrackingJob, trackAndCountMs } from './bench/tracking.js';
 
@@ -311,6 +311,10 @@ async function main(): Promise<void> {
         });
         emit('reanalysis_s', figure(seconds), { ...setup, crossings, true_crossings: syntheticCrossings(minutes * 60), target: minutes === 60 ? '< 10' : undefined });
         emit('processor_peak_rss_mb', figure([tracking.peakMb, ...peaks], 1), { ...setup, before_mb: +rssBefore.toFixed(1), heap_cap_mb: heapCapMb });
+        // Sizing Redis measured whole, not scaled from a short video: the results, tracks, analyses and jobs of this length.
+        const { bytes, keys } = await redisBytesPerFrame(stored.id, stored.layout.framesTotal);
+        const mb = +((bytes * stored.layout.framesTotal) / 1e6).toFixed(1);
+        emit('redis_mb_synthetic_video', { median: mb, min: mb, max: mb, runs: 1 }, { ...setup, keys, bytes_per_frame: Math.round(bytes), objects_per_frame: +syntheticObjectsPerFrame(stored.layout.framesTotal).toFixed(2) });
         await videos.delete((await videos.get(stored.id))!);
       }
     } finally {

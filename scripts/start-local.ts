@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, createRedis, loadConfig, serviceNodeArgs } from '@video-detect/shared';
+import { assertMediaTools, ConfigError, createRedis, loadConfig, serviceNodeArgs } from '@video-detect/shared';
 import { downloadModel } from './model/download-model.js';
 
 /** The model the repository ships (models/README.md); fetched again only when a checkout lacks it. */
@@ -111,17 +111,9 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<boolean> {
   return false;
 }
 
-/** Every service runs ffmpeg or ffprobe: without them uploads are refused, so say so before starting anything. */
-function ensureFfmpeg(paths: Record<'ffmpeg' | 'ffprobe', string>): void {
-  const missing = Object.entries(paths).filter(([, bin]) => spawnSync(bin, ['-version']).status !== 0);
-  if (missing.length === 0) return;
-  const names = missing.map(([name, bin]) => `${name} (${bin})`).join(' and ');
-  throw new Error(`${names} cannot be run: install ffmpeg (Debian: apt-get install ffmpeg) or set FFMPEG_PATH / FFPROBE_PATH`);
-}
-
 async function main(): Promise<void> {
   const config = loadConfig();
-  ensureFfmpeg({ ffmpeg: config.media.ffmpegPath, ffprobe: config.media.ffprobePath });
+  assertMediaTools({ ffmpeg: config.media.ffmpegPath, ffprobe: config.media.ffprobePath });
   await ensureModel(config.model.path);
   const env: NodeJS.ProcessEnv = { ...process.env };
 

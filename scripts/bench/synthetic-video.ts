@@ -35,6 +35,15 @@ export function syntheticFrames(fps: number, firstIndex: number, count: number):
   return frames;
 }
 
+/** Mean objects per frame over a video's first `framesTotal` frames (what its stored size depends on). */
+export function syntheticObjectsPerFrame(framesTotal: number, fps = 30): number {
+  let objects = 0;
+  for (let first = 0; first < framesTotal; first += 1000) {
+    for (const frame of syntheticFrames(fps, first, Math.min(1000, framesTotal - first))) objects += frame.objects.length;
+  }
+  return objects / framesTotal;
+}
+
 function walkerBox(k: number, t: number, index: number): DetectedObject | null {
   const u = (t - k * EVERY) / WALK_SECONDS;
   if (u < 0 || u > 1 || (k % 11 === 0 && u >= 0.3 && u < 0.35)) return null;

@@ -42,6 +42,7 @@ export * from './annotate/yuv-image.js';
 export * from './annotate/label-bitmaps.js';
 export * from './annotate/frame-annotator.js';
 export * from './media/ffmpeg-process.js';
+export * from './media/media-tools.js';
 export * from './media/video-frames.js';
 export * from './render.js';
 export * from './render-store.js';

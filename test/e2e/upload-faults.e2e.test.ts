@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
@@ -48,7 +49,7 @@ describe('disk full during an upload (a 1 MiB tmpfs as the storage dir)', () => 
   });
 });
 
-describe('a server without ffprobe', () => {
+describe('a server without ffmpeg or ffprobe', () => {
   let api: TestApi;
   before(async () => {
     api = await startTestApi({ FFPROBE_PATH: '/nonexistent/ffprobe' });
@@ -67,6 +68,19 @@ describe('a server without ffprobe', () => {
     assert.deepEqual(filesUnder(api.env.storageDir), [], 'nothing left behind');
     const listed = await api.http().get('/api/v1/videos').set('authorization', authorization).expect(200);
     assert.equal((listed.body as { items: unknown[] }).items.length, 0, 'no video recorded');
+  });
+
+  it('stops each service at start-up with the fix, instead of starting and failing every video', async () => {
+    const missing = { FFMPEG_PATH: '/nonexistent/ffmpeg', FFPROBE_PATH: '/nonexistent/ffprobe' };
+    for (const name of ['api', 'processor', 'detector'] as const) {
+      const child = spawn(process.execPath, serviceNodeArgs(name, repoRoot), { env: { ...process.env, ...api.env.vars, ...missing, PORT: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      assert.equal(code, 1, `${name} exit code; stderr: ${stderr}`);
+      assert.match(stderr, /ffmpeg cannot be run at "\/nonexistent\/ffmpeg" \(FFMPEG_PATH\): install ffmpeg/, name);
+      if (name !== 'detector') assert.match(stderr, /ffprobe cannot be run at "\/nonexistent\/ffprobe"/, name);
+    }
   });
 });
 

@@ -1,9 +1,11 @@
-import { ConfigError, createLogger, loadConfig, onShutdown } from '@video-detect/shared';
+import { assertMediaTools, ConfigError, createLogger, loadConfig, onShutdown } from '@video-detect/shared';
 import { createApp } from './app.js';
 import { createContext } from './create-context.js';
 
 try {
   const config = loadConfig();
+  // ffprobe checks uploads; ffmpeg cuts frame snapshots.
+  assertMediaTools({ ffmpeg: config.media.ffmpegPath, ffprobe: config.media.ffprobePath });
   const logger = createLogger('api', config.logLevel);
   const { ctx, jwtSecret } = await createContext(config, logger);
   const { app, streams } = createApp(ctx, jwtSecret);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, createLogger, loadConfig, onShutdown, QueueName, writeWorkerStatus, type Config, type WorkerStatus } from '@video-detect/shared';
+import { assertMediaTools, ConfigError, createLogger, loadConfig, onShutdown, QueueName, writeWorkerStatus, type Config, type WorkerStatus } from '@video-detect/shared';
 import { startDetector } from './detector.js';
 import { describeProvider, ExecutionProviderError } from './model/execution-provider.js';
 import { ModelLoadError } from './model/model-load-error.js';
@@ -8,6 +8,8 @@ import { ModelLoadError } from './model/model-load-error.js';
 let config: Config;
 try {
   config = loadConfig();
+  // Each detector decodes its own frames.
+  assertMediaTools({ ffmpeg: config.media.ffmpegPath });
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   console.error(err.message);

@@ -96,6 +96,8 @@ export function OutputsPanel({ video, classes, minScore, analysisId }: { video: 
             </button>
           </div>
           {render && busy && <progress max={render.progress.frames_total ?? 1} value={render.progress.frames_done} aria-label="Render progress" />}
+          {/* Queued again after a failed attempt (a full disk): say why it waits, it is retried by itself. */}
+          {render && busy && render.error && <Notice kind="info">{render.error.message}</Notice>}
           {renderSrc && (
             <>
               <video class="render" src={renderSrc} controls muted playsInline data-testid="render-video" />

@@ -1,20 +1,11 @@
-import type { FrameResult, MediaInput, MediaLimits } from '@video-detect/shared';
+import type { FrameResult } from '@video-detect/shared';
 import type { PostprocessOptions } from '../inference/detection-engine.js';
 import type { InferenceClient } from '../inference/inference-client.js';
-import { FrameDecoder, type FrameRange } from '../media/frame-decoder.js';
+import { FrameDecoder, type FrameDecodeRequest } from '../media/frame-decoder.js';
 import { computeLetterbox, familyInput } from '../preprocess/letterbox.js';
 
-export interface DetectFramesRequest {
-  ffmpegPath: string;
-  /** Limits on the ffmpeg process (config.media.limits). @defaultValue none */
-  limits?: MediaLimits;
-  file: MediaInput | string;
-  streamIndex: number | null;
-  /** Displayed (after rotation) frame size, pixels. */
-  width: number;
-  height: number;
-  /** null = the whole file. */
-  range: FrameRange | null;
+/** What to decode as FrameDecoder takes it; the pixel format is the model's own. */
+export interface DetectFramesRequest extends Omit<FrameDecodeRequest, 'pixelFormat'> {
   /** Source frame indices to analyse (ascending, inside the range); null = every decoded frame. */
   frames: readonly number[] | null;
   /** Timestamps aligned with `frames` (or with every frame when `frames` is null); null = 0. */
