@@ -391,6 +391,8 @@ function s3Settings(e: Env): S3Settings | null {
   if ((e.S3_ACCESS_KEY_ID === undefined) !== (e.S3_SECRET_ACCESS_KEY === undefined)) {
     problems.push('S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY: set both, or neither to use the SDK\'s default credentials');
   }
+  // An accepted upload is promoted from the incoming prefix with one CopyObject, which S3 caps at 5 GiB.
+  if (e.MAX_UPLOAD_BYTES > 5 * 1024 ** 3) problems.push('MAX_UPLOAD_BYTES: at most 5 GiB (5368709120) when STORAGE=s3');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     bucket: e.S3_BUCKET!,

@@ -2,13 +2,24 @@ import { createReadStream, mkdirSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Settings } from './config.js';
 import { StorageUnavailableError, UnreadableVideoError } from './failures.js';
 import { mediaInput, type MediaInput } from './media-input.js';
-import { assertStoredName, type UploadStorage } from './upload-storage.js';
+import { assertStoredName, INCOMING_DIR, type UploadStage, type UploadStorage } from './upload-storage.js';
 
 /** A stored object as an HTTP answer: a whole body (200), a part (206), not modified (304) or a range outside it (416). */
 export interface StoredObjectResponse {
@@ -36,6 +47,19 @@ const isNotFound = (err: unknown) => statusOf(err) === 404 || (err instanceof S3
  * Uploads stream in as multipart uploads (memory: part size × parts in flight) and are aborted on
  * any error; ffprobe and ffmpeg read through presigned GET URLs with range requests, so no service
  * keeps a copy on its own disk.
+ *
+ * As on a local disk, an upload is received under an incoming prefix, `<S3_PREFIX>.incoming/<name>`,
+ * and copied to its place only once its video is recorded (`promote`). An API killed at any point
+ * of a request therefore leaves either an unfinished multipart upload or an object under the
+ * incoming prefix, never an unrecorded object among the videos, and `sweepIncoming` (run by every
+ * API replica) removes both once idle for UPLOAD_IDLE_SECONDS. Why a prefix rather than listing the
+ * videos' objects and checking each against its Redis record: with many replicas, a sweeper cannot
+ * tell an object whose record is being written right now from an orphan without a lock shared with
+ * every request; with the prefix, a video's object is never under it, so no sweep can touch an
+ * object a recorded video uses. The sweep only races a request whose upload is older than the idle
+ * age (on AWS a multipart object is dated when its upload began): the copy or the probe then finds
+ * nothing, the record is removed again and the client is answered an error, never a video without
+ * its file.
  */
 export class S3UploadStorage implements UploadStorage {
   readonly kind = 's3';
@@ -65,21 +89,107 @@ export class S3UploadStorage implements UploadStorage {
     return `${this.settings.prefix}${fileName}`;
   }
 
+  /** Where an upload is while it is received and checked. Stored names start with a letter or digit, so never with `.incoming`. */
+  incomingKeyOf(fileName: string): string {
+    assertStoredName(fileName);
+    return `${this.incomingPrefix}${fileName}`;
+  }
+
+  get incomingPrefix(): string {
+    return `${this.settings.prefix}${INCOMING_DIR}/`;
+  }
+
+  private keyIn(fileName: string, stage: UploadStage): string {
+    return stage === 'stored' ? this.keyOf(fileName) : this.incomingKeyOf(fileName);
+  }
+
   async ensure(): Promise<void> {}
 
   /**
-   * An object exists only once its multipart upload completes, and a video is recorded right after,
-   * so incoming and stored are the same key (no copy). A multipart upload cut off by a dead process
-   * is invisible; the bucket's AbortIncompleteMultipartUpload lifecycle rule frees its parts.
+   * Copies the accepted upload to its place (server-side; the record is already written), then
+   * removes the incoming object. If that removal fails the sweep removes it later.
    */
-  async promote(): Promise<void> {}
-
-  sweepIncoming(): Promise<string[]> {
-    return Promise.resolve([]);
+  async promote(fileName: string): Promise<void> {
+    const from = this.incomingKeyOf(fileName);
+    try {
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.settings.bucket,
+          Key: this.keyOf(fileName),
+          CopySource: `${this.settings.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`,
+          // A checksum of the whole copy: the source's, a multipart one, would not match a whole-object read.
+          ChecksumAlgorithm: 'CRC32',
+        }),
+      );
+    } catch (err) {
+      throw isStoreAnswer(err) ? err : new StorageUnavailableError('storing the upload', err);
+    }
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: from })).catch(() => undefined);
   }
 
-  async source(fileName: string): Promise<MediaInput> {
-    const target = { Bucket: this.settings.bucket, Key: this.keyOf(fileName) };
+  /**
+   * Removes what requests of dead processes left (any replica's, so only by age): objects under the
+   * incoming prefix older than `idleSeconds`, and multipart uploads under S3_PREFIX (an upload, or a
+   * render being published) that received nothing for `idleSeconds` (the newest part, or the start
+   * when there is none: a slow but live upload is kept). Returns the names (incoming objects) and
+   * keys (aborted uploads, with ` (unfinished)`).
+   */
+  async sweepIncoming(idleSeconds: number, now = Date.now()): Promise<string[]> {
+    const { bucket } = this.settings;
+    const idleSince = now - idleSeconds * 1000;
+    const removed: string[] = [];
+    try {
+      let token: string | undefined;
+      do {
+        const page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: this.incomingPrefix, ContinuationToken: token }));
+        for (const object of page.Contents ?? []) {
+          if (!object.Key || !object.LastModified || object.LastModified.getTime() > idleSince) continue;
+          await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.Key }));
+          removed.push(object.Key.slice(this.incomingPrefix.length));
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      do {
+        const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: this.settings.prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+        for (const upload of page.Uploads ?? []) {
+          if (!upload.Key || !upload.UploadId || !upload.Initiated || upload.Initiated.getTime() > idleSince) continue;
+          if ((await this.lastActivity(upload.Key, upload.UploadId, upload.Initiated.getTime())) > idleSince) continue;
+          await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId })).catch((err: unknown) => {
+            // Another replica's sweep, or the upload completing right now: nothing to abort.
+            if (!isNotFound(err)) throw err;
+          });
+          removed.push(`${upload.Key} (unfinished)`);
+        }
+        keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+        uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+      } while (keyMarker);
+    } catch (err) {
+      throw isStoreAnswer(err) ? err : new StorageUnavailableError('sweeping unfinished uploads', err);
+    }
+    return removed;
+  }
+
+  /** When a multipart upload last received a part (its start when none), in ms. */
+  private async lastActivity(key: string, uploadId: string, initiated: number): Promise<number> {
+    let latest = initiated;
+    let marker: string | undefined;
+    do {
+      const page = await this.client.send(new ListPartsCommand({ Bucket: this.settings.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker })).catch((err: unknown) => {
+        if (isNotFound(err)) return null; // completed or aborted meanwhile
+        throw err;
+      });
+      if (!page) return Number.POSITIVE_INFINITY;
+      for (const part of page.Parts ?? []) latest = Math.max(latest, part.LastModified?.getTime() ?? 0);
+      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+    } while (marker);
+    return latest;
+  }
+
+  async source(fileName: string, stage: UploadStage = 'stored'): Promise<MediaInput> {
+    const target = { Bucket: this.settings.bucket, Key: this.keyIn(fileName, stage) };
     try {
       await this.client.send(new HeadObjectCommand(target));
     } catch (err) {
@@ -90,10 +200,15 @@ export class S3UploadStorage implements UploadStorage {
     return mediaInput(url);
   }
 
+  /** Streams an upload under the incoming prefix. */
   async put(fileName: string, body: Readable): Promise<void> {
+    await this.upload(this.incomingKeyOf(fileName), body);
+  }
+
+  private async upload(key: string, body: Readable): Promise<void> {
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.settings.bucket, Key: this.keyOf(fileName), Body: body },
+      params: { Bucket: this.settings.bucket, Key: key, Body: body },
       partSize: this.settings.partSizeBytes,
       queueSize: this.settings.queueSize,
       // An error (the body's, or the store's) aborts the multipart upload: no parts are left to pay for.
@@ -152,7 +267,8 @@ export class S3UploadStorage implements UploadStorage {
   async commitScratch(fileName: string): Promise<number> {
     const scratch = this.scratchPathOf(fileName);
     const { size } = await stat(scratch);
-    await this.put(fileName, createReadStream(scratch));
+    // Straight to its place: its record (the render's) is written once this returns.
+    await this.upload(this.keyOf(fileName), createReadStream(scratch));
     await rm(scratch, { force: true });
     return size;
   }
@@ -163,7 +279,7 @@ export class S3UploadStorage implements UploadStorage {
 
   async remove(fileName: string): Promise<void> {
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.keyOf(fileName) }));
+      for (const key of [this.keyOf(fileName), this.incomingKeyOf(fileName)]) await this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key }));
     } catch (err) {
       throw isStoreAnswer(err) ? err : new StorageUnavailableError('deleting the upload', err);
     }

@@ -13,16 +13,24 @@ import {
 } from '@aws-sdk/client-s3';
 import { freePort } from './private-redis.js';
 
+/** An HTTP/1.1 request line as clients send it: `METHOD /path?query`. */
+const requestLine = /(?:^|\r\n)((?:GET|HEAD|PUT|POST|DELETE) [^ \r\n]+) HTTP\/1\.1\r\n/g;
+
 /**
- * A TCP proxy in front of the S3 server: counts the bytes the store sends back, and can play an
- * unreachable store (`down()`: every connection is reset at once, open ones too) until `up()`.
+ * A TCP proxy in front of the S3 server: counts the bytes the store sends back, records the
+ * requests sent through it, can play an unreachable store (`down()`: every connection is reset at
+ * once, open ones too) until `up()`, and can freeze its client at a chosen request (`holdFrom`).
  */
 export class StoreProxy {
   bytesServed = 0;
   connections = 0;
   /** Connections reset while down: proof that a client tried the store during the outage. */
   refused = 0;
+  /** Request lines (`PUT /bucket/key?partNumber=1&uploadId=…`) in the order they were sent. */
+  readonly requests: string[] = [];
   private isDown = false;
+  private hold: { marker: string; resolve: () => void } | null = null;
+  private isHeld = false;
   private readonly sockets = new Set<net.Socket>();
   private server!: net.Server;
   port = 0;
@@ -49,10 +57,33 @@ export class StoreProxy {
       s.on('error', () => undefined);
     }
     upstream.on('data', (d: Buffer) => (this.bytesServed += d.length));
-    client.pipe(upstream);
+    // A request line may straddle two reads: keep the end of the last one.
+    let tail = '';
+    client.on('data', (d: Buffer) => {
+      if (this.isHeld) return;
+      const seen = tail + d.toString('latin1');
+      for (const m of seen.matchAll(requestLine)) if (m.index + m[0].length > tail.length) this.requests.push(m[1]!);
+      tail = seen.slice(-2048);
+      if (this.hold && seen.includes(this.hold.marker)) {
+        // Held before it reaches the store: the client waits on this request for good.
+        this.isHeld = true;
+        this.hold.resolve();
+        return;
+      }
+      upstream.write(d);
+    });
     upstream.pipe(client);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
+  }
+
+  /**
+   * From the first request holding `marker` on (that one included), nothing the client sends
+   * reaches the store: the process waits there, however fast the code around it runs, and a test
+   * can kill it in that state. Resolves once held.
+   */
+  holdFrom(marker: string): Promise<void> {
+    return new Promise((resolve) => (this.hold = { marker, resolve }));
   }
 
   down(): void {
@@ -77,6 +108,8 @@ export interface TestS3 {
   endpoint: string;
   /** STORAGE=s3 variables for the services. */
   vars: Record<string, string>;
+  /** Another proxy to the same server (closed with it), for one process of several, and its S3_ENDPOINT. */
+  newProxy(): Promise<{ proxy: StoreProxy; endpoint: string }>;
   /** A client that talks to the server directly (never through the proxy). */
   client: S3Client;
   keys(): Promise<string[]>;
@@ -119,11 +152,14 @@ export async function startTestS3(): Promise<TestS3> {
   await proxy.start();
 
   const credentials = { accessKeyId: 'test-key', secretAccessKey: 'test-secret' };
-  const client = new S3Client({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, credentials });
+  // Checksums checked only when asked for: moto gives a copy of a multipart object (a promoted
+  // upload) the source's composite checksum as a whole-object one, which the SDK would refuse.
+  const client = new S3Client({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, credentials, responseChecksumValidation: 'WHEN_REQUIRED' });
   const bucket = `vd-test-${randomUUID().slice(0, 8)}`;
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   const endpoint = `http://127.0.0.1:${proxy.port}`;
   const keys = async () => ((await client.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key ?? '');
+  const extraProxies: StoreProxy[] = [];
   const uploads = async () => (await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
   return {
     bucket,
@@ -139,6 +175,12 @@ export async function startTestS3(): Promise<TestS3> {
       S3_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       S3_PART_SIZE_MB: '5',
     },
+    async newProxy() {
+      const extra = new StoreProxy(port);
+      await extra.start();
+      extraProxies.push(extra);
+      return { proxy: extra, endpoint: `http://127.0.0.1:${extra.port}` };
+    },
     keys,
     pendingUploads: async () => (await uploads()).length,
     async close() {
@@ -147,6 +189,7 @@ export async function startTestS3(): Promise<TestS3> {
       await client.send(new DeleteBucketCommand({ Bucket: bucket }));
       client.destroy();
       await proxy.close();
+      for (const extra of extraProxies) await extra.close();
       child.kill('SIGTERM');
     },
   };

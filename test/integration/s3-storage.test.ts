@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { S3UploadStorage, StorageUnavailableError, UnreadableVideoError } from '@video-detect/shared';
 import { assertError, startTestApi, type TestApi } from '../helpers/api-client.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
@@ -45,10 +46,18 @@ describe('object storage (STORAGE=s3)', () => {
     const key = `${res.body.id}.mp4`;
     const head = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));
     assert.equal(head.ContentLength, size);
-    assert.match(head.ETag ?? '', /-3"$/, 'a three-part multipart upload');
+    // Received under the incoming prefix as a three-part multipart upload, then copied to its place.
+    const incoming = `/${s3.bucket}/.incoming/${key}`;
+    const sent = s3.proxy.requests.filter((r) => r.includes(key));
+    assert.equal(sent.filter((r) => r.startsWith(`PUT ${incoming}?`) && /[?&]partNumber=/.test(r)).length, 3, sent.join('\n'));
+    assert.ok(sent.some((r) => r.startsWith(`POST ${incoming}?`) && /[?&]uploadId=/.test(r)), 'the multipart upload completed');
+    assert.ok(sent.some((r) => r.startsWith(`PUT /${s3.bucket}/${key}`)), 'copied to its place');
+    assert.deepEqual(await s3.keys(), [key], 'nothing left under the incoming prefix');
     const stored = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
     assert.equal(sha256(await stored.Body!.transformToByteArray()), sha256(readFileSync(bigVideo)));
     assert.equal(res.body.video.width, 1280, 'probed through a presigned URL');
+    const served = await api.http().get(`/api/v1/videos/${res.body.id}/file`).set('authorization', alice).responseType('blob').expect(200);
+    assert.equal(sha256(served.body as Buffer), sha256(readFileSync(bigVideo)), 'the promoted copy served whole through the API');
     assert.deepEqual(readdirSync(api.env.storageDir), []);
     assert.equal(await s3.pendingUploads(), 0);
   });
@@ -104,6 +113,32 @@ describe('object storage (STORAGE=s3)', () => {
     await storage.discardScratch('x.mp4');
     assert.ok(!existsSync(storage.scratchPathOf('x.mp4')));
     assert.equal(await s3.pendingUploads(), 0);
+  });
+
+  it('the sweep removes, by age, incoming objects and multipart uploads that received nothing; never a stored object', async () => {
+    const storage = api.ctx.uploads as S3UploadStorage;
+    const hour = 3600 * 1000;
+    const earlier = await s3.keys(); // the videos of the tests above
+    // A recorded video's object, an upload received but never recorded, and an unfinished multipart upload with one part.
+    const stored = (await api.http().post('/api/v1/videos').set('authorization', alice).attach('video', mediaPath('friday.mp4')).expect(202)).body.id as string;
+    const orphan = '00000000-0000-4000-8000-00000000000a.mp4';
+    await storage.put(orphan, Readable.from([readFileSync(mediaPath('iphone_rotated.mov'))]));
+    const unfinishedKey = storage.incomingKeyOf('00000000-0000-4000-8000-00000000000b.mp4');
+    const { UploadId } = await s3.client.send(new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key: unfinishedKey }));
+    await s3.client.send(new UploadPartCommand({ Bucket: s3.bucket, Key: unfinishedKey, UploadId, PartNumber: 1, Body: Buffer.alloc(1024) }));
+
+    // Younger than the idle age: all kept. (moto dates every multipart upload 2010: the part's date keeps this one.)
+    assert.deepEqual(await storage.sweepIncoming(60), []);
+    assert.deepEqual((await s3.keys()).sort(), [...earlier, `${stored}.mp4`, storage.incomingKeyOf(orphan)].sort());
+    assert.equal(await s3.pendingUploads(), 1);
+
+    // An hour later: the incoming object and the unfinished upload go, the video's object stays.
+    const removed = await storage.sweepIncoming(60, Date.now() + hour);
+    assert.deepEqual(removed.sort(), [orphan, `${unfinishedKey} (unfinished)`].sort());
+    assert.deepEqual((await s3.keys()).sort(), [...earlier, `${stored}.mp4`].sort());
+    assert.equal(await s3.pendingUploads(), 0);
+    assert.deepEqual(await storage.sweepIncoming(60, Date.now() + 24 * hour), [], 'nothing else, however old');
+    await api.http().delete(`/api/v1/videos/${stored}`).set('authorization', alice).expect(204);
   });
 
   it('GET /videos/{id}/file streams from the bucket: ranges (206), whole (200), 304, 416, HEAD', async () => {

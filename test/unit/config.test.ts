@@ -51,6 +51,13 @@ describe('config', () => {
     );
   });
 
+  it('STORAGE=s3 refuses MAX_UPLOAD_BYTES over 5 GiB (an accepted upload is promoted with one CopyObject)', () => {
+    const s3 = { STORAGE: 's3', S3_BUCKET: 'b' };
+    assert.equal(loadConfig({ ...s3, MAX_UPLOAD_BYTES: String(5 * 1024 ** 3) }).api.maxUploadBytes, 5 * 1024 ** 3);
+    assert.throws(() => loadConfig({ ...s3, MAX_UPLOAD_BYTES: String(5 * 1024 ** 3 + 1) }), (err: unknown) => err instanceof ConfigError && /MAX_UPLOAD_BYTES/.test(err.message));
+    assert.equal(loadConfig({ MAX_UPLOAD_BYTES: String(6 * 1024 ** 3) }).api.maxUploadBytes, 6 * 1024 ** 3, 'no such cap on a local volume');
+  });
+
   it('execution providers: cpu, webgpu and cuda with their options; webgpu runs one inference thread per process', () => {
     const c = loadConfig({ DETECTOR_EXECUTION_PROVIDER: 'webgpu', DETECTOR_WEBGPU_VALIDATION: 'disabled', DETECTOR_WEBGPU_LAYOUT: 'NCHW', DETECTOR_BATCH_SIZE: '16' });
     assert.deepEqual([c.detector.executionProvider, c.detector.webgpu, c.detector.batchSize], ['webgpu', { validationMode: 'disabled', preferredLayout: 'NCHW', storageBufferCacheMode: 'bucket' }, 16]);
