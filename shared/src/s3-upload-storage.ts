@@ -56,10 +56,9 @@ const isNotFound = (err: unknown) => statusOf(err) === 404 || (err instanceof S3
  * videos' objects and checking each against its Redis record: with many replicas, a sweeper cannot
  * tell an object whose record is being written right now from an orphan without a lock shared with
  * every request; with the prefix, a video's object is never under it, so no sweep can touch an
- * object a recorded video uses. The sweep only races a request whose upload is older than the idle
- * age (on AWS a multipart object is dated when its upload began): the copy or the probe then finds
- * nothing, the record is removed again and the client is answered an error, never a video without
- * its file.
+ * object a recorded video uses. An incoming object goes only once it has been both dated and seen
+ * by the sweeper complete for the idle age (`incomingFirstSeen`), so the request that completed it,
+ * however long its upload took, has had that long to record it.
  */
 export class S3UploadStorage implements UploadStorage {
   readonly kind = 's3';
@@ -67,6 +66,14 @@ export class S3UploadStorage implements UploadStorage {
 
   /** Local folder for scratch files (`scratchPathOf`) until they are uploaded; nothing stays there. */
   private readonly scratchDir: string;
+
+  /**
+   * When this process's sweep first listed each incoming object (ms). On AWS a multipart object is
+   * dated when its upload began, so after a long upload its date says nothing of how long it has been
+   * complete; it exists only once complete, so being listed idle-age apart means its request had
+   * that long to record it. Per process: a restarted sweeper waits one idle age before removing.
+   */
+  private readonly incomingFirstSeen = new Map<string, number>();
 
   /** @param localDir VIDEO_STORAGE_DIR: only scratch files are written there, and removed once uploaded. */
   constructor(
@@ -129,7 +136,7 @@ export class S3UploadStorage implements UploadStorage {
 
   /**
    * Removes what requests of dead processes left (any replica's, so only by age): objects under the
-   * incoming prefix older than `idleSeconds`, and multipart uploads under S3_PREFIX (an upload, or a
+   * incoming prefix older than `idleSeconds` and first listed by this sweeper at least that long ago, and multipart uploads under S3_PREFIX (an upload, or a
    * render being published) that received nothing for `idleSeconds` (the newest part, or the start
    * when there is none: a slow but live upload is kept). Returns the names (incoming objects) and
    * keys (aborted uploads, with ` (unfinished)`).
@@ -138,17 +145,24 @@ export class S3UploadStorage implements UploadStorage {
     const { bucket } = this.settings;
     const idleSince = now - idleSeconds * 1000;
     const removed: string[] = [];
+    const listed = new Set<string>();
     try {
       let token: string | undefined;
       do {
         const page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: this.incomingPrefix, ContinuationToken: token }));
         for (const object of page.Contents ?? []) {
-          if (!object.Key || !object.LastModified || object.LastModified.getTime() > idleSince) continue;
+          if (!object.Key || !object.LastModified) continue;
+          listed.add(object.Key);
+          const firstSeen = this.incomingFirstSeen.get(object.Key) ?? now;
+          this.incomingFirstSeen.set(object.Key, firstSeen);
+          if (object.LastModified.getTime() > idleSince || firstSeen > idleSince) continue;
           await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.Key }));
+          this.incomingFirstSeen.delete(object.Key);
           removed.push(object.Key.slice(this.incomingPrefix.length));
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
+      for (const key of this.incomingFirstSeen.keys()) if (!listed.has(key)) this.incomingFirstSeen.delete(key);
 
       let keyMarker: string | undefined;
       let uploadIdMarker: string | undefined;

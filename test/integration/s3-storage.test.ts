@@ -115,6 +115,21 @@ describe('object storage (STORAGE=s3)', () => {
     assert.equal(await s3.pendingUploads(), 0);
   });
 
+  it('an upload that took longer than the idle age is still given the idle age, from when it completed, to be recorded', async () => {
+    // Another replica's sweeper, which has never listed the bucket.
+    const uploads = api.ctx.uploads as S3UploadStorage;
+    const sweeper = new S3UploadStorage(uploads.settings, work);
+    const name = '00000000-0000-4000-8000-00000000000c.mp4';
+    await uploads.put(name, Readable.from([readFileSync(mediaPath('friday.mp4'))]));
+    // As on AWS after a 2-hour upload: dated 2 h before it completed.
+    const completed = Date.now() + 2 * 3600 * 1000;
+    assert.deepEqual(await sweeper.sweepIncoming(60, completed), [], 'complete only now: kept, whatever its date');
+    assert.deepEqual(await sweeper.sweepIncoming(60, completed + 30_000), [], 'still within the idle age of being seen');
+    assert.deepEqual(await sweeper.sweepIncoming(60, completed + 61_000), [name], 'its request had the idle age to record it');
+    assert.ok(!(await s3.keys()).some((key) => key.endsWith(name)), 'the orphan is gone');
+    sweeper.client.destroy();
+  });
+
   it('the sweep removes, by age, incoming objects and multipart uploads that received nothing; never a stored object', async () => {
     const storage = api.ctx.uploads as S3UploadStorage;
     const hour = 3600 * 1000;
