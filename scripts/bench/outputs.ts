@@ -48,13 +48,14 @@ interface Source {
   /** Source presentation times and time base, as the render job passes them. */
   frameTimes: number[];
   timeBase: string;
+  startTime: number;
   audioCodec: string | null;
 }
 
 export async function probeSource(file: string): Promise<Source> {
   const probed = await probeVideo(file);
   const frameTimes = await listFrameTimestamps(file, probed.streamIndex);
-  return { file: mediaInput(file), streamIndex: probed.streamIndex, width: probed.width, height: probed.height, fps: probed.fps ?? 25, frames: frameTimes.length, frameTimes, timeBase: probed.timeBase, audioCodec: await probeAudioCodec(file) };
+  return { file: mediaInput(file), streamIndex: probed.streamIndex, width: probed.width, height: probed.height, fps: probed.fps ?? 25, frames: frameTimes.length, frameTimes, timeBase: probed.timeBase, startTime: probed.startTime, audioCodec: await probeAudioCodec(file) };
 }
 
 const seconds = (started: number) => (performance.now() - started) / 1000;
@@ -89,7 +90,7 @@ export async function renderSpeed(source: Source, output: string, encoder: { pre
   const options = renderOptionsSchema.parse({ trails: true });
   return measure(source.frames, async () => {
     const frames = await renderVideo(
-      { ffmpegPath: 'ffmpeg', source: source.file, streamIndex: source.streamIndex, width: source.width, height: source.height, fps: source.fps, frameTimes: source.frameTimes, timeBase: source.timeBase, audioCodec: source.audioCodec, output, encoder, options, analysis, holdBoxes: false },
+      { ffmpegPath: 'ffmpeg', source: source.file, streamIndex: source.streamIndex, width: source.width, height: source.height, fps: source.fps, frameTimes: source.frameTimes, timeBase: source.timeBase, startTime: source.startTime, audioCodec: source.audioCodec, output, encoder, options, analysis, holdBoxes: false },
       (function* () {
         for (let i = 0; i < boxes.length; i += 128) yield boxes.slice(i, i + 128);
       })(),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fillRect, newRenderRecord, renderIdOf, renderOptionsSchema, sourceFrameRange, strokeRect, yuvFrameBytes, yuvOf, type YuvImage } from '@video-detect/shared';
 import { cocoCategoryId, exportFileName, motLines } from '../../services/api/src/exports/export-formats.js';
-import { encoderArgs, frameDuration, frameTimingOf, isConstantRate, strictlyRisingTimes } from '../../services/processor/src/rendering/render-video.js';
+import { encoderArgs, frameDuration, frameTimingOf, isConstantRate, strictlyRisingTimes, videoStartOffset } from '../../services/processor/src/rendering/render-video.js';
 
 const image = (width: number, height: number): YuvImage => ({ width, height, data: Buffer.alloc(yuvFrameBytes(width, height), 0) });
 
@@ -68,12 +68,21 @@ describe('outputs: pure parts', () => {
     assert.ok(!isConstantRate(phone, 60 / (phone.at(-1)! + 0.033)), 'a phone recording at its average rate');
 
     const input = { width: 320, height: 240, fps: 25, source: { input: '/v/a.mp4', label: 'a.mp4' }, audioCodec: 'aac', output: '/v/r.mp4', encoder: { preset: 'veryfast', crf: 23 } };
-    const constant = encoderArgs(input, frameTimingOf({ frameTimes: grid(50, 25, 1000), fps: 25, timeBase: '1/12800' }));
+    const constant = encoderArgs(input, frameTimingOf({ frameTimes: grid(50, 25, 1000), fps: 25, timeBase: '1/12800', startTime: 5, audioCodec: 'aac' }));
     assert.deepEqual(constant.slice(0, 10), ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', '320x240', '-framerate', '25', '-i', 'pipe:0']);
     assert.ok(!constant.includes('-fps_mode'), 'constant-rate renders are encoded as before');
-    const timed = encoderArgs(input, frameTimingOf({ frameTimes: phone, fps: 27, timeBase: '1/90000' }));
+    const timed = encoderArgs(input, frameTimingOf({ frameTimes: phone, fps: 27, timeBase: '1/90000', startTime: 0, audioCodec: 'aac' }));
     assert.deepEqual(timed.slice(0, 4), ['-f', 'matroska', '-i', 'pipe:0']);
     assert.deepEqual(timed.slice(timed.indexOf('-fps_mode'), timed.indexOf('-fps_mode') + 4), ['-fps_mode', 'passthrough', '-enc_time_base', '1:90000']);
+
+
+    // A video starting 0.5 s after its container (and audio): each frame at its source time, from 0.5 s on.
+    const late = encoderArgs(input, frameTimingOf({ frameTimes: grid(50, 25, 1000), fps: 25, timeBase: '1/12800', startTime: 4.5, audioCodec: 'aac' }));
+    assert.deepEqual(late.slice(0, 6), ['-itsoffset', '0.5', '-f', 'matroska', '-i', 'pipe:0']);
+    assert.deepEqual(late.slice(late.indexOf('-fps_mode'), late.indexOf('-fps_mode') + 4), ['-fps_mode', 'passthrough', '-enc_time_base', '1:12800']);
+    assert.equal(videoStartOffset({ frameTimes: [1.921333, 1.954667], startTime: 1.4, audioCodec: 'aac' }), 0.521333, 'an MPEG-TS whose video starts after its audio');
+    assert.equal(videoStartOffset({ frameTimes: [1.921333], startTime: 1.4, audioCodec: null }), 0, 'no audio: nothing to keep in step with');
+    assert.ok(!timed.includes('-itsoffset'), 'a video starting with its container is not shifted');
 
     assert.equal(frameDuration(phone, 3, 27), phone[4]! - phone[3]!);
     assert.equal(frameDuration(phone, 59, 27), phone[59]! - phone[58]!, 'the last frame lasts as long as the one before');

@@ -62,6 +62,7 @@ export const renderHandler = defineJobHandler(
           fps: probed.fps ?? 25,
           frameTimes,
           timeBase: probed.timeBase,
+          startTime: probed.startTime,
           audioCodec,
           output: ctx.uploads.scratchPathOf(fileName),
           encoder: ctx.config.renders,

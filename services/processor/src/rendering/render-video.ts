@@ -28,6 +28,8 @@ export interface RenderInput {
   /** Presentation time (s) of each source frame in order (`listFrameTimestamps`), and the video stream's time base (`1/15360`). */
   frameTimes: readonly number[];
   timeBase: string;
+  /** The source's container start time (s), `probeVideo`'s `startTime`: ffmpeg starts the copied audio from it. */
+  startTime: number;
   /** The source's audio codec (null: no audio): AAC and MP3 are copied, others re-encoded to AAC. */
   audioCodec: string | null;
   /** Where the MP4 is written. */
@@ -52,15 +54,33 @@ export function isConstantRate(frameTimes: readonly number[], fps: number): bool
 }
 
 /**
- * How frames reach the encoder. A constant-rate source: raw frames numbered at its rate. Any other
- * (a phone's variable rate, dropped frames): each frame with its source time from the first frame,
- * in a Matroska stream (`timed-raw-frames.ts`), encoded in the source's time base without re-timing,
- * so the render plays in step with the source and its audio.
+ * Where (s) the render's first frame goes: the source's first frame time from its container start.
+ * ffmpeg takes the container's start time off the source's streams, so the copied audio keeps its
+ * place from that start; a video starting later than its audio (a `start_time` of 0.5 s beside audio
+ * at 0, an MPEG-TS whose streams start at different PTS) has to start as late to stay in sync with it.
+ * 0 without audio: nothing to keep in step with.
  */
-export type FrameTiming = { kind: 'constant' } | { kind: 'source'; timeBase: string };
+export function videoStartOffset(input: Pick<RenderInput, 'frameTimes' | 'startTime' | 'audioCodec'>): number {
+  const first = input.frameTimes[0];
+  if (input.audioCodec === null || first === undefined) return 0;
+  // In microseconds, what `-itsoffset` takes: float noise is no offset, so such sources render as before.
+  return Math.max(0, Math.round((first - input.startTime) * 1e6) / 1e6);
+}
 
-export function frameTimingOf(input: Pick<RenderInput, 'frameTimes' | 'fps' | 'timeBase'>): FrameTiming {
-  return isConstantRate(input.frameTimes, input.fps) ? { kind: 'constant' } : { kind: 'source', timeBase: input.timeBase.replace('/', ':') };
+/**
+ * How frames reach the encoder. A constant-rate source starting with its container: raw frames
+ * numbered at its rate. Any other (a phone's variable rate, dropped frames, a video starting after
+ * its audio): each frame with its source time from the first frame, in a Matroska stream
+ * (`timed-raw-frames.ts`), shifted by `startOffset` (`-itsoffset`) and encoded in the source's
+ * time base without re-timing, so the render plays in step with the source and its audio. (Offset
+ * raw frames at a constant rate would not do: mp4's constant-rate output fills the gap before the
+ * first frame with copies of it.)
+ */
+export type FrameTiming = { kind: 'constant' } | { kind: 'source'; timeBase: string; startOffset: number };
+
+export function frameTimingOf(input: Pick<RenderInput, 'frameTimes' | 'fps' | 'timeBase' | 'startTime' | 'audioCodec'>): FrameTiming {
+  const startOffset = videoStartOffset(input);
+  return startOffset === 0 && isConstantRate(input.frameTimes, input.fps) ? { kind: 'constant' } : { kind: 'source', timeBase: input.timeBase.replace('/', ':'), startOffset };
 }
 
 /**
@@ -86,7 +106,10 @@ export function frameDuration(frameTimes: readonly number[], i: number, fps: num
 /** The ffmpeg command that encodes I420 frames from stdin into a browser-playable MP4 with the source's audio. */
 export function encoderArgs(input: Pick<RenderInput, 'width' | 'height' | 'fps' | 'source' | 'audioCodec' | 'output' | 'encoder'>, timing: FrameTiming = { kind: 'constant' }): string[] {
   const audio = input.audioCodec === null ? [] : ['-map', '1:a:0', ...(['aac', 'mp3'].includes(input.audioCodec) ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', '160k'])];
-  const frames = timing.kind === 'constant' ? ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${input.width}x${input.height}`, '-framerate', String(input.fps)] : ['-f', 'matroska'];
+  const frames =
+    timing.kind === 'constant'
+      ? ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${input.width}x${input.height}`, '-framerate', String(input.fps)]
+      : [...(timing.startOffset > 0 ? ['-itsoffset', String(timing.startOffset)] : []), '-f', 'matroska'];
   // Every frame at its own time: no frame dropped, doubled or moved to a constant-rate grid.
   const keepTimes = timing.kind === 'constant' ? [] : ['-fps_mode', 'passthrough', '-enc_time_base', timing.timeBase];
   return [
